@@ -1,0 +1,42 @@
+//! `foobar-de`, Germany: email needs double opt-in (`doi_confirmed`, hook `eligible_channels`); `;`,
+//! `DD.MM.YYYY` and decimal commas are config; nothing is scheduled on weekends.
+
+mod eligible_channels;
+
+use pipeline_core::{Hook, HookOverride, Market, MarketDef, Result};
+use polars::prelude::Expr;
+
+/// The German market.
+pub struct FoobarDe {
+    def: MarketDef,
+}
+
+impl FoobarDe {
+    /// Market id.
+    pub const ID: &'static str = "foobar-de";
+
+    /// Loads the market's configuration and model.
+    pub fn load() -> Result<Self> {
+        Ok(Self { def: MarketDef::load(Self::ID, include_str!("../market.toml"), include_str!("../model.toml"))? })
+    }
+}
+
+const OVERRIDES: &[HookOverride] = &[HookOverride {
+    hook: Hook::EligibleChannels,
+    file: "markets/de/src/eligible_channels.rs",
+    source: include_str!("eligible_channels.rs"),
+}];
+
+impl Market for FoobarDe {
+    fn def(&self) -> &MarketDef {
+        &self.def
+    }
+
+    fn overrides(&self) -> &'static [HookOverride] {
+        OVERRIDES
+    }
+
+    fn eligible_channels(&self) -> Vec<(&'static str, Expr)> {
+        eligible_channels::eligible_channels()
+    }
+}

@@ -1,0 +1,115 @@
+//! Data quality check results (spec: "Data quality checks"): what was measured, against what, and the outcome.
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one check. `Alert` is recorded and the run goes on; `Fail` stops the run after the stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Within thresholds.
+    Pass,
+    /// Recorded; the run continues.
+    Alert,
+    /// The stage fails and later stages do not run.
+    Fail,
+}
+
+impl CheckStatus {
+    /// Lower-case name, as in events and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Alert => "alert",
+            CheckStatus::Fail => "fail",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One evaluated check: which, on what, its level rule, the measured value and the outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Check name from the spec, e.g. `parse_errors`, `orphans`, `null_share`.
+    pub name: String,
+    /// What it was measured on, e.g. `orders` or `customers.region`.
+    pub subject: String,
+    /// The rule, e.g. `ALERT if > 0, FAIL if > 1%`.
+    pub rule: String,
+    /// The measured value (a count or a share, as the rule says).
+    pub measured: f64,
+    /// The outcome.
+    pub status: CheckStatus,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl CheckResult {
+    /// A check that has only a FAIL level: fails when `failed` holds.
+    pub fn fail_if(name: &str, subject: &str, rule: &str, measured: f64, failed: bool, message: String) -> Self {
+        let status = if failed { CheckStatus::Fail } else { CheckStatus::Pass };
+        Self { name: name.into(), subject: subject.into(), rule: rule.into(), measured, status, message }
+    }
+
+    /// A check that has only an ALERT level: alerts when `alerted` holds.
+    pub fn alert_if(name: &str, subject: &str, rule: &str, measured: f64, alerted: bool, message: String) -> Self {
+        let status = if alerted { CheckStatus::Alert } else { CheckStatus::Pass };
+        Self { name: name.into(), subject: subject.into(), rule: rule.into(), measured, status, message }
+    }
+
+    /// The spec's two-level count rule: ALERT if `count > 0`, FAIL if `count > fail_share * total`.
+    pub fn count_share(name: &str, subject: &str, count: u64, total: u64, fail_share: f64, what: &str) -> Self {
+        let share = if total == 0 { 0.0 } else { count as f64 / total as f64 };
+        let status = if share > fail_share {
+            CheckStatus::Fail
+        } else if count > 0 {
+            CheckStatus::Alert
+        } else {
+            CheckStatus::Pass
+        };
+        Self {
+            name: name.into(),
+            subject: subject.into(),
+            rule: format!("ALERT if > 0, FAIL if > {}%", fail_share * 100.0),
+            measured: count as f64,
+            status,
+            message: format!("{count} of {total} {what} ({:.3}%)", share * 100.0),
+        }
+    }
+}
+
+/// The worst status among `checks` (`Pass` when there are none).
+pub fn worst(checks: &[CheckResult]) -> CheckStatus {
+    checks.iter().map(|c| c.status).max().unwrap_or(CheckStatus::Pass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_share_passes_alerts_and_fails_at_the_spec_levels() {
+        let pass = CheckResult::count_share("orphans", "orders", 0, 1000, 0.01, "orders");
+        let alert = CheckResult::count_share("orphans", "orders", 10, 1000, 0.01, "orders");
+        let fail = CheckResult::count_share("orphans", "orders", 11, 1000, 0.01, "orders");
+        assert_eq!(
+            (pass.status, alert.status, fail.status),
+            (CheckStatus::Pass, CheckStatus::Alert, CheckStatus::Fail)
+        );
+        assert_eq!(fail.rule, "ALERT if > 0, FAIL if > 1%");
+        assert_eq!(fail.message, "11 of 1000 orders (1.100%)");
+    }
+
+    #[test]
+    fn worst_orders_fail_above_alert_above_pass() {
+        let a = CheckResult::alert_if("x", "t", "r", 1.0, true, String::new());
+        let f = CheckResult::fail_if("y", "t", "r", 1.0, true, String::new());
+        assert_eq!(worst(std::slice::from_ref(&a)), CheckStatus::Alert);
+        assert_eq!(worst(&[a, f]), CheckStatus::Fail);
+        assert_eq!(worst(&[]), CheckStatus::Pass);
+    }
+}

@@ -1,0 +1,468 @@
+//! The engine: plans the stages a request needs, computes their cache keys, serves unchanged stages from the
+//! cache, runs the rest, runs each stage's check right after it, stops on FAIL, and reports every step as an
+//! [`Event`]. The stage's cache marker is written last, so an interrupted stage never looks complete.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use bytes::Bytes;
+use chrono::NaiveDate;
+use polars::prelude::DataFrame;
+use serde::Deserialize;
+
+use crate::cache::{KeyInputs, stage_key};
+use crate::checks::CheckResult;
+use crate::error::{PipelineError, Result};
+use crate::events::{Event, LogLevel, RunStatus, StageRecord, StageStatus};
+use crate::hooks::Market;
+use crate::io::StageIo;
+use crate::raw::RawFile;
+use crate::schema::Table;
+use crate::stages::{BucketKind, Input, Stage, StageContext, StageInputs, StageOutput, StageSpec};
+
+/// What to run for one market.
+#[derive(Debug, Clone, Default)]
+pub struct RunRequest {
+    /// Run id, unique across runs (quarantine paths and history use it).
+    pub run_id: String,
+    /// The stage to reach; `None` runs every stage.
+    pub target: Option<Stage>,
+    /// Overrides the raw manifest's as_of.
+    pub as_of: Option<NaiveDate>,
+    /// Recompute every stage even when its cached output is valid.
+    pub no_cache: bool,
+    /// Row counts per ingest table of the market's previous successful run (from run history), for the
+    /// `row_count` check.
+    pub previous_rows: Option<BTreeMap<String, u64>>,
+}
+
+/// How a market's run ended.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// Overall status.
+    pub status: RunStatus,
+    /// as_of used, when it could be determined.
+    pub as_of: Option<NaiveDate>,
+    /// Every stage that started, in order.
+    pub stages: Vec<StageRecord>,
+    /// The error that ended the run.
+    pub error: Option<String>,
+}
+
+/// The stages needed to produce `target` (or all), in execution order, derived from the declared inputs.
+pub fn plan(target: Option<Stage>) -> Vec<Stage> {
+    let Some(target) = target else { return Stage::ALL.to_vec() };
+    let mut needed = BTreeSet::new();
+    let mut todo = vec![target];
+    while let Some(stage) = todo.pop() {
+        if needed.insert(stage) {
+            todo.extend(upstream(stage.spec()));
+        }
+    }
+    topological(needed)
+}
+
+/// The stages a stage reads from.
+pub fn upstream(spec: &StageSpec) -> Vec<Stage> {
+    let mut stages: Vec<Stage> = spec
+        .inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::Output(s, _) => Some(*s),
+            Input::Raw(_) => None,
+        })
+        .collect();
+    stages.sort();
+    stages.dedup();
+    stages
+}
+
+/// Orders stages so each comes after the stages it reads from (ties in spec order).
+fn topological(stages: BTreeSet<Stage>) -> Vec<Stage> {
+    let mut ordered = Vec::with_capacity(stages.len());
+    let mut left: Vec<Stage> = stages.into_iter().collect();
+    while !left.is_empty() {
+        let ready = left
+            .iter()
+            .position(|s| upstream(s.spec()).iter().all(|u| ordered.contains(u) || !left.contains(u)))
+            .expect("stage inputs form no cycle");
+        ordered.push(left.remove(ready));
+    }
+    ordered
+}
+
+/// Work-bucket prefix of a stage's output for a key.
+pub fn output_prefix(market: &str, stage: Stage, key: &str) -> String {
+    format!("{market}/{stage}/{key}")
+}
+
+/// Key of a stage's cache marker; written last, its presence means the output is complete.
+pub fn marker_key(market: &str, stage: Stage, key: &str) -> String {
+    format!("{}/_SUCCESS.json", output_prefix(market, stage, key))
+}
+
+/// Key of a stage's output table.
+pub fn table_key(market: &str, stage: Stage, key: &str, table: &str) -> String {
+    format!("{}/{table}.parquet", output_prefix(market, stage, key))
+}
+
+/// Key of the raw manifest holding as_of.
+pub fn raw_manifest_key(market: &str) -> String {
+    format!("{market}/_manifest.json")
+}
+
+/// Runs a request for one market, reporting through `emit`. Never panics on bad data: every failure ends as a
+/// `RunFinished` event with the error.
+pub async fn run_market(
+    io: &StageIo,
+    market: &dyn Market,
+    req: &RunRequest,
+    emit: &mut (dyn FnMut(Event) + Send),
+) -> RunOutcome {
+    let started = Instant::now();
+    let mut run =
+        Run { io, market, req, emit, market_id: market.id().to_string(), records: Vec::new(), frames: BTreeMap::new() };
+    let result = run.execute().await;
+    let (status, as_of, error) = match result {
+        Ok((status, as_of)) => (status, Some(as_of), None),
+        Err((status, as_of, e)) => (status, as_of, Some(e.to_string())),
+    };
+    (run.emit)(Event::RunFinished {
+        run_id: req.run_id.clone(),
+        market: market.id().to_string(),
+        status,
+        duration_ms: started.elapsed().as_millis() as u64,
+        error: error.clone(),
+    });
+    RunOutcome { status, as_of, stages: run.records, error }
+}
+
+type RunError = (RunStatus, Option<NaiveDate>, PipelineError);
+
+struct Run<'a> {
+    io: &'a StageIo,
+    market: &'a dyn Market,
+    req: &'a RunRequest,
+    emit: &'a mut (dyn FnMut(Event) + Send),
+    market_id: String,
+    records: Vec<StageRecord>,
+    frames: BTreeMap<(Stage, String), DataFrame>,
+}
+
+/// Status of a failed run from its error: storage trouble is the environment's, the rest is the data's or code's.
+fn failure(e: PipelineError, as_of: Option<NaiveDate>) -> RunError {
+    let status = if matches!(e, PipelineError::Store { .. }) { RunStatus::Error } else { RunStatus::Fail };
+    (status, as_of, e)
+}
+
+impl Run<'_> {
+    fn log(&mut self, stage: Option<Stage>, level: LogLevel, message: String) {
+        (self.emit)(Event::Log { market: self.market_id.clone(), stage, level, message });
+    }
+
+    async fn execute(&mut self) -> std::result::Result<(RunStatus, NaiveDate), RunError> {
+        let as_of = self.as_of().await.map_err(|e| failure(e, None))?;
+        let stages = plan(self.req.target);
+        (self.emit)(Event::RunStarted {
+            run_id: self.req.run_id.clone(),
+            market: self.market_id.clone(),
+            stages: stages.clone(),
+            as_of: as_of.to_string(),
+        });
+        let keys = self.keys(&stages, as_of).await.map_err(|e| failure(e, Some(as_of)))?;
+        let mut overall = RunStatus::Ok;
+        for stage in stages {
+            let record = self.stage(stage, as_of, &keys).await;
+            let status = record.status;
+            let error = record.error.clone();
+            self.records.push(record.clone());
+            (self.emit)(Event::StageFinished { market: self.market_id.clone(), record });
+            match status {
+                StageStatus::Ok => {}
+                StageStatus::Alert => overall = RunStatus::Alert,
+                StageStatus::Fail => {
+                    let e = match error {
+                        Some(e) => e,
+                        None => format!("stage {stage} failed its checks; later stages did not run"),
+                    };
+                    let status = if record_is_environment(&self.records) { RunStatus::Error } else { RunStatus::Fail };
+                    return Err((status, Some(as_of), PipelineError::Other(e)));
+                }
+            }
+        }
+        Ok((overall, as_of))
+    }
+
+    async fn as_of(&self) -> Result<NaiveDate> {
+        if let Some(as_of) = self.req.as_of {
+            return Ok(as_of);
+        }
+        #[derive(Deserialize)]
+        struct Manifest {
+            as_of: NaiveDate,
+        }
+        let key = raw_manifest_key(self.market.id());
+        let url = self.io.url(BucketKind::Raw, &key);
+        let bytes = self.io.get(BucketKind::Raw, &key).await?.ok_or(PipelineError::MissingFile { url: url.clone() })?;
+        let manifest: Manifest = serde_json::from_slice(&bytes)
+            .map_err(|e| PipelineError::Other(format!("{url}: expected {{\"as_of\": \"YYYY-MM-DD\"}}: {e}")))?;
+        Ok(manifest.as_of)
+    }
+
+    /// Cache keys of every planned stage, and of the upstream stages they chain from.
+    async fn keys(&self, stages: &[Stage], as_of: NaiveDate) -> Result<BTreeMap<Stage, String>> {
+        let mut keys: BTreeMap<Stage, String> = BTreeMap::new();
+        for stage in plan(stages.last().copied()) {
+            let spec = stage.spec();
+            let mut raw_etags = Vec::new();
+            for input in spec.inputs {
+                if let Input::Raw(table) = input {
+                    let key = format!("{}/{}", self.market.id(), table.raw_file());
+                    let meta = self
+                        .io
+                        .head(BucketKind::Raw, &key)
+                        .await?
+                        .ok_or_else(|| PipelineError::MissingFile { url: self.io.url(BucketKind::Raw, &key) })?;
+                    raw_etags.push((*table, meta.e_tag.unwrap_or_else(|| format!("size:{}", meta.size))));
+                }
+            }
+            let upstream: Vec<(Stage, String)> = upstream(spec).into_iter().map(|s| (s, keys[&s].clone())).collect();
+            let key = stage_key(spec, self.market, &KeyInputs { as_of, upstream: &upstream, raw_etags: &raw_etags });
+            keys.insert(stage, key);
+        }
+        Ok(keys)
+    }
+
+    async fn stage(&mut self, stage: Stage, as_of: NaiveDate, keys: &BTreeMap<Stage, String>) -> StageRecord {
+        let started = Instant::now();
+        let key = keys[&stage].clone();
+        (self.emit)(Event::StageStarted { market: self.market_id.clone(), stage, cache_key: key.clone() });
+        let result = match self.cached(stage, &key, as_of).await {
+            Ok(Some(record)) => Ok(record),
+            Ok(None) => self.compute(stage, &key, as_of, keys).await,
+            Err(e) => Err(e),
+        };
+        let mut record = match result {
+            Ok(record) => record,
+            Err(e) => {
+                self.log(Some(stage), LogLevel::Error, e.to_string());
+                StageRecord {
+                    stage,
+                    cache_key: key,
+                    status: StageStatus::Fail,
+                    cache_hit: false,
+                    rows: 0,
+                    tables: BTreeMap::new(),
+                    bytes: 0,
+                    duration_ms: 0,
+                    checks: Vec::new(),
+                    outputs: Vec::new(),
+                    produced_by: self.req.run_id.clone(),
+                    error: Some(environment_tag(&e)),
+                }
+            }
+        };
+        if stage == Stage::Validate && record.error.is_none() {
+            // Row counts against the previous successful run: history changes between runs, so this check is
+            // evaluated every run rather than cached with the stage.
+            let current = self.records.iter().find(|r| r.stage == Stage::Ingest).map(|r| r.tables.clone());
+            if let Some(current) = current {
+                record.checks.extend(row_count_checks(
+                    &current,
+                    self.req.previous_rows.as_ref(),
+                    self.market.config().checks.row_count_change_alert,
+                ));
+                record.status = StageStatus::from_checks(&record.checks);
+            }
+        }
+        for result in &record.checks {
+            (self.emit)(Event::Check { market: self.market_id.clone(), stage, result: result.clone() });
+        }
+        record.duration_ms = started.elapsed().as_millis() as u64;
+        record
+    }
+
+    /// The stage's record from its cache marker, when caching is on and the output is complete.
+    async fn cached(&mut self, stage: Stage, key: &str, as_of: NaiveDate) -> Result<Option<StageRecord>> {
+        if self.req.no_cache {
+            return Ok(None);
+        }
+        let Some(bytes) = self.io.get(BucketKind::Work, &marker_key(self.market.id(), stage, key)).await? else {
+            return Ok(None);
+        };
+        let Ok(mut record) = serde_json::from_slice::<StageRecord>(&bytes) else {
+            self.log(Some(stage), LogLevel::Warn, format!("unreadable cache marker for {stage} {key}; recomputing"));
+            return Ok(None);
+        };
+        if stage == Stage::Export {
+            let file = crate::stages::export::file_key(self.market.id(), as_of);
+            if self.io.head(BucketKind::Exports, &file).await?.is_none() {
+                return Ok(None);
+            }
+        }
+        record.cache_hit = true;
+        record.bytes = 0;
+        record.checks.retain(|c| c.name != "row_count");
+        Ok(Some(record))
+    }
+
+    async fn compute(
+        &mut self,
+        stage: Stage,
+        key: &str,
+        as_of: NaiveDate,
+        keys: &BTreeMap<Stage, String>,
+    ) -> Result<StageRecord> {
+        let spec = stage.spec();
+        let market_id = self.market_id.clone();
+        let inputs = self.load_inputs(spec, keys).await?;
+        let loaded: u64 = inputs.tables.values().map(|df| df.height() as u64).sum();
+        (self.emit)(Event::StageProgress {
+            market: market_id.clone(),
+            stage,
+            rows: loaded,
+            message: "inputs loaded".into(),
+        });
+        let market = self.market;
+        let run_id = self.req.run_id.as_str();
+        let stage_keys: BTreeMap<Stage, String> =
+            keys.iter().filter(|(s, _)| **s <= stage).map(|(s, k)| (*s, k.clone())).collect();
+        let (output, checks) = tokio::task::block_in_place(|| -> Result<(StageOutput, Vec<CheckResult>)> {
+            let ctx = StageContext { market, as_of, run_id, cache_keys: &stage_keys };
+            let output = (spec.run)(&ctx, &inputs)?;
+            let checks = (spec.check)(&ctx, &output)?;
+            Ok((output, checks))
+        })?;
+        drop(inputs);
+        (self.emit)(Event::StageProgress {
+            market: market_id.clone(),
+            stage,
+            rows: output.rows(),
+            message: "computed".into(),
+        });
+
+        let mut outputs = Vec::new();
+        let mut bytes = 0u64;
+        let mut tables = BTreeMap::new();
+        let rows = output.rows();
+        for (name, mut frame) in output.tables {
+            let table_key = table_key(&market_id, stage, key, &name);
+            bytes += self.io.write_parquet(BucketKind::Work, &table_key, &mut frame).await?;
+            outputs.push(self.io.url(BucketKind::Work, &table_key));
+            tables.insert(name.clone(), frame.height() as u64);
+            self.frames.insert((stage, name), frame);
+        }
+        for artifact in output.artifacts {
+            bytes += artifact.bytes.len() as u64;
+            self.io.put(artifact.bucket, &artifact.key, artifact.bytes).await?;
+            let url = self.io.url(artifact.bucket, &artifact.key);
+            if artifact.bucket == BucketKind::Quarantine {
+                self.log(Some(stage), LogLevel::Warn, format!("rejected rows written to {url}"));
+            }
+            outputs.push(url);
+        }
+        let record = StageRecord {
+            stage,
+            cache_key: key.to_string(),
+            status: StageStatus::from_checks(&checks),
+            cache_hit: false,
+            rows,
+            tables,
+            bytes,
+            duration_ms: 0,
+            checks,
+            outputs,
+            produced_by: self.req.run_id.clone(),
+            error: None,
+        };
+        let marker = serde_json::to_vec_pretty(&record).expect("records serialise");
+        self.io.put(BucketKind::Work, &marker_key(&market_id, stage, key), Bytes::from(marker)).await?;
+        Ok(record)
+    }
+
+    async fn load_inputs(&mut self, spec: &StageSpec, keys: &BTreeMap<Stage, String>) -> Result<StageInputs> {
+        let mut inputs = StageInputs::default();
+        for input in spec.inputs {
+            match *input {
+                Input::Raw(table) => {
+                    let key = format!("{}/{}", self.market.id(), table.raw_file());
+                    let url = self.io.url(BucketKind::Raw, &key);
+                    let bytes = self
+                        .io
+                        .get(BucketKind::Raw, &key)
+                        .await?
+                        .ok_or(PipelineError::MissingFile { url: url.clone() })?;
+                    inputs.raw.insert(table, RawFile { table, url, bytes });
+                }
+                Input::Output(stage, name) => {
+                    let frame = match self.frames.get(&(stage, name.to_string())) {
+                        Some(frame) => frame.clone(),
+                        None => {
+                            let key = table_key(self.market.id(), stage, &keys[&stage], name);
+                            self.io.read_parquet(BucketKind::Work, &key).await?.ok_or_else(|| {
+                                PipelineError::MissingOutput {
+                                    market: self.market_id.clone(),
+                                    stage: stage.to_string(),
+                                    url: self.io.url(BucketKind::Work, &key),
+                                }
+                            })?
+                        }
+                    };
+                    inputs.tables.insert((stage, name.to_string()), frame);
+                }
+            }
+        }
+        Ok(inputs)
+    }
+}
+
+const ENVIRONMENT: &str = "[environment] ";
+
+/// The error text of a failed stage; storage errors are tagged so the run is reported as an environment error.
+fn environment_tag(e: &PipelineError) -> String {
+    match e {
+        PipelineError::Store { .. } => format!("{ENVIRONMENT}{e}"),
+        _ => e.to_string(),
+    }
+}
+
+fn record_is_environment(records: &[StageRecord]) -> bool {
+    records.last().and_then(|r| r.error.as_deref()).is_some_and(|e| e.starts_with(ENVIRONMENT))
+}
+
+/// `row_count` per ingest table: ALERT when the count moved more than `alert_share` from the previous successful
+/// run. Without history the check passes and says so.
+pub fn row_count_checks(
+    current: &BTreeMap<String, u64>,
+    previous: Option<&BTreeMap<String, u64>>,
+    alert_share: f64,
+) -> Vec<CheckResult> {
+    Table::ALL
+        .iter()
+        .filter_map(|t| current.get(t.name()).map(|n| (t.name(), *n)))
+        .map(|(table, now)| {
+            let rule = format!("ALERT if outside ±{}% of the previous successful run", alert_share * 100.0);
+            match previous.and_then(|p| p.get(table)) {
+                Some(&before) if before > 0 => {
+                    let change = (now as f64 - before as f64) / before as f64;
+                    CheckResult::alert_if(
+                        "row_count",
+                        table,
+                        &rule,
+                        change,
+                        change.abs() > alert_share,
+                        format!("{now} rows, {before} in the previous successful run ({:+.1}%)", change * 100.0),
+                    )
+                }
+                _ => CheckResult::alert_if(
+                    "row_count",
+                    table,
+                    &rule,
+                    0.0,
+                    false,
+                    format!("{now} rows; no previous successful run"),
+                ),
+            }
+        })
+        .collect()
+}

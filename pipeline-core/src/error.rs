@@ -1,0 +1,93 @@
+//! The one error type of the pipeline core, with the context (market, stage, file, column) a user needs to act.
+
+use std::fmt;
+
+/// Everything that can stop a stage or a run. Messages name the file, column, market or stage involved and,
+/// where there is one, the next thing to do.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// A required raw extract is absent from the raw bucket.
+    #[error(
+        "missing raw file {url}: provision the raw bucket (`wb run` loads fixtures/data) or check the market's extract"
+    )]
+    MissingFile {
+        /// The S3 URL that was looked up.
+        url: String,
+    },
+    /// A raw extract has a header row but no data rows.
+    #[error("raw file {url} has no data rows: the extract is empty")]
+    EmptyFile {
+        /// The S3 URL of the empty file.
+        url: String,
+    },
+    /// A raw extract lacks a column the canonical table needs.
+    #[error("raw file {url} is missing required column '{column}' (header has: {header})")]
+    MissingColumn {
+        /// The S3 URL of the file.
+        url: String,
+        /// The raw column name that was expected.
+        column: String,
+        /// The header that was found, for comparison.
+        header: String,
+    },
+    /// The market's `market.toml` or `model.toml` does not parse or lacks a key.
+    #[error("invalid {file} for market {market}: {message}")]
+    Config {
+        /// The market id.
+        market: String,
+        /// Which file (`market.toml`, `model.toml`).
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A stage's own output is missing when a later stage needs it.
+    #[error("output {url} of stage {stage} is missing: run `wb run --market {market} --stage {stage} --no-cache`")]
+    MissingOutput {
+        /// The market.
+        market: String,
+        /// The stage whose output is missing.
+        stage: String,
+        /// The URL looked up.
+        url: String,
+    },
+    /// A polars operation failed inside a stage.
+    #[error("{market}/{stage}: table operation failed: {source}")]
+    Polars {
+        /// The market.
+        market: String,
+        /// The stage.
+        stage: String,
+        /// The polars error.
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    /// Reading or writing an object failed.
+    #[error("{op} {url} failed: {source}")]
+    Store {
+        /// What was attempted (`get`, `put`, `head`, `list`).
+        op: &'static str,
+        /// The S3 URL.
+        url: String,
+        /// The object_store error.
+        #[source]
+        source: object_store::Error,
+    },
+    /// Anything else, with its context in the message.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Result alias used across the crate.
+pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
+
+/// Attaches market and stage context to polars errors.
+pub trait PolarsContext<T> {
+    /// Converts a polars error into [`PipelineError::Polars`] for the given market and stage.
+    fn ctx(self, market: &str, stage: impl fmt::Display) -> Result<T>;
+}
+
+impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
+    fn ctx(self, market: &str, stage: impl fmt::Display) -> Result<T> {
+        self.map_err(|source| PipelineError::Polars { market: market.to_string(), stage: stage.to_string(), source })
+    }
+}

@@ -1,0 +1,215 @@
+//! Stage 2, validate: the spec's quality checks on the canonical tables. Its output is the check report itself;
+//! a FAIL stops the run here. (The row-count check against the previous successful run needs run history, so
+//! the engine evaluates it on every run, cached or not: see `engine::row_count_checks`.)
+
+use chrono::Days;
+use polars::prelude::*;
+
+use super::{Input, Stage, StageContext, StageInputs, StageOutput, StageSpec, epoch_days, own_checks};
+use crate::checks::{CheckResult, CheckStatus};
+use crate::error::{PolarsContext, Result};
+use crate::schema::Table;
+
+/// Declaration of the validate stage.
+pub static SPEC: StageSpec = StageSpec {
+    stage: Stage::Validate,
+    inputs: &[
+        Input::Output(Stage::Ingest, "customers"),
+        Input::Output(Stage::Ingest, "orders"),
+        Input::Output(Stage::Ingest, "interactions"),
+    ],
+    outputs: &["checks"],
+    checks: &["customer_id", "orphans", "amount", "quantity", "null_share", "channel", "freshness", "row_count"],
+    hooks: &[],
+    config: &["allowed_channels", "checks"],
+    uses_model: false,
+    uses_as_of: true,
+    source: include_str!("validate.rs"),
+    run,
+    check: own_checks,
+};
+
+fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
+    let m = ctx.market_id();
+    let config = ctx.market.config();
+    let thresholds = &config.checks;
+    let customers = inputs.table(Stage::Ingest, "customers")?;
+    let orders = inputs.table(Stage::Ingest, "orders")?;
+    let interactions = inputs.table(Stage::Ingest, "interactions")?;
+    let mut checks = Vec::new();
+
+    // customers.customer_id unique and not null.
+    let ids = customers.column("customer_id").ctx(m, Stage::Validate)?.as_materialized_series();
+    let nulls = ids.null_count() as u64;
+    let duplicates = (ids.len() as u64 - nulls) - ids.drop_nulls().n_unique().ctx(m, Stage::Validate)? as u64;
+    checks.push(CheckResult::fail_if(
+        "customer_id",
+        "customers.customer_id",
+        "FAIL if not unique or null",
+        (nulls + duplicates) as f64,
+        nulls + duplicates > 0,
+        format!("{nulls} null and {duplicates} duplicate customer ids"),
+    ));
+
+    // Orphan orders and interactions.
+    for (table, frame) in [(Table::Orders, orders), (Table::Interactions, interactions)] {
+        let orphans = frame
+            .clone()
+            .lazy()
+            .join(
+                customers.clone().lazy().select([col("customer_id")]),
+                [col("customer_id")],
+                [col("customer_id")],
+                JoinArgs::new(JoinType::Anti),
+            )
+            .collect()
+            .ctx(m, Stage::Validate)?
+            .height() as u64;
+        checks.push(CheckResult::count_share(
+            "orphans",
+            table.name(),
+            orphans,
+            frame.height() as u64,
+            thresholds.orphans_fail_share,
+            "rows with a customer_id not in customers",
+        ));
+    }
+
+    // orders.amount >= 0 and orders.quantity >= 1.
+    for (name, column, bound) in [("amount", "amount", 0.0), ("quantity", "quantity", 1.0)] {
+        let bad = orders
+            .clone()
+            .lazy()
+            .filter(col(column).cast(DataType::Float64).lt(lit(bound)))
+            .collect()
+            .ctx(m, Stage::Validate)?
+            .height() as u64;
+        checks.push(CheckResult::fail_if(
+            name,
+            &format!("orders.{column}"),
+            &format!("FAIL if any {column} < {bound}"),
+            bad as f64,
+            bad > 0,
+            format!("{bad} orders with {column} < {bound}"),
+        ));
+    }
+
+    // Null share of every canonical column.
+    for (table, frame) in [(Table::Customers, customers), (Table::Orders, orders), (Table::Interactions, interactions)]
+    {
+        for column in frame.columns() {
+            let share = if frame.height() == 0 { 0.0 } else { column.null_count() as f64 / frame.height() as f64 };
+            checks.push(CheckResult::alert_if(
+                "null_share",
+                &format!("{}.{}", table.name(), column.name()),
+                &format!("ALERT if > {}%", thresholds.null_share_alert * 100.0),
+                share,
+                share > thresholds.null_share_alert,
+                format!("{:.3}% null", share * 100.0),
+            ));
+        }
+    }
+
+    // Interaction channels outside the market's allowed set.
+    let allowed = Series::new("allowed".into(), config.allowed_channels.clone());
+    let outside = interactions
+        .clone()
+        .lazy()
+        .filter(col("channel").is_in(lit(allowed), false).not())
+        .collect()
+        .ctx(m, Stage::Validate)?;
+    let mut seen: Vec<String> = outside
+        .column("channel")
+        .ctx(m, Stage::Validate)?
+        .str()
+        .ctx(m, Stage::Validate)?
+        .iter()
+        .map(|c| c.unwrap_or("<null>").to_string())
+        .collect();
+    seen.sort();
+    seen.dedup();
+    checks.push(CheckResult::fail_if(
+        "channel",
+        "interactions.channel",
+        &format!("FAIL if outside {}", config.allowed_channels.join(", ")),
+        outside.height() as f64,
+        outside.height() > 0,
+        if seen.is_empty() {
+            "every channel is allowed".into()
+        } else {
+            format!("{} interactions on channels not allowed here: {}", outside.height(), seen.join(", "))
+        },
+    ));
+
+    // Freshness: latest order on or before as_of is at least as_of - N days.
+    let as_of = epoch_days(ctx.as_of);
+    let latest = orders
+        .clone()
+        .lazy()
+        .select([col("order_date")
+            .cast(DataType::Int32)
+            .filter(col("order_date").cast(DataType::Int32).lt_eq(lit(as_of)))
+            .max()])
+        .collect()
+        .ctx(m, Stage::Validate)?
+        .column("order_date")
+        .ctx(m, Stage::Validate)?
+        .i32()
+        .ctx(m, Stage::Validate)?
+        .get(0);
+    let limit = ctx.as_of - Days::new(thresholds.freshness_days as u64);
+    let age = latest.map(|d| (as_of - d) as f64).unwrap_or(f64::INFINITY);
+    checks.push(CheckResult::alert_if(
+        "freshness",
+        "orders.order_date",
+        &format!("ALERT if latest order_date < as_of - {} days", thresholds.freshness_days),
+        age,
+        latest.is_none_or(|d| d < epoch_days(limit)),
+        match latest {
+            Some(_) => format!("latest order is {age} days before as_of"),
+            None => "no order on or before as_of".into(),
+        },
+    ));
+
+    Ok(StageOutput {
+        tables: vec![("checks".into(), report(&checks).ctx(m, Stage::Validate)?)],
+        checks,
+        ..Default::default()
+    })
+}
+
+/// The check report as a table: the validate stage's output and golden file.
+pub fn report(checks: &[CheckResult]) -> PolarsResult<DataFrame> {
+    df!(
+        "check" => checks.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        "subject" => checks.iter().map(|c| c.subject.as_str()).collect::<Vec<_>>(),
+        "rule" => checks.iter().map(|c| c.rule.as_str()).collect::<Vec<_>>(),
+        "measured" => checks.iter().map(|c| c.measured).collect::<Vec<_>>(),
+        "status" => checks.iter().map(|c| c.status.as_str()).collect::<Vec<_>>(),
+        "message" => checks.iter().map(|c| c.message.as_str()).collect::<Vec<_>>(),
+    )
+}
+
+/// Reads a check report table back into results (for cached validate outputs).
+pub fn from_report(df: &DataFrame) -> PolarsResult<Vec<CheckResult>> {
+    let s = |name: &str| -> PolarsResult<Vec<String>> {
+        Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+    };
+    let (names, subjects, rules, statuses, messages) =
+        (s("check")?, s("subject")?, s("rule")?, s("status")?, s("message")?);
+    let measured: Vec<f64> = df.column("measured")?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+    Ok((0..df.height())
+        .map(|i| CheckResult {
+            name: names[i].clone(),
+            subject: subjects[i].clone(),
+            rule: rules[i].clone(),
+            measured: measured[i],
+            status: match statuses[i].as_str() {
+                "fail" => CheckStatus::Fail,
+                "alert" => CheckStatus::Alert,
+                _ => CheckStatus::Pass,
+            },
+            message: messages[i].clone(),
+        })
+        .collect())
+}
