@@ -171,6 +171,13 @@ pub enum Event {
         /// The stage's record.
         record: StageRecord,
     },
+    /// Resources the runner process used, sent just before it exits (benchmarks read it).
+    Resources {
+        /// Market.
+        market: String,
+        /// Peak resident memory of the runner process in bytes (Linux `VmHWM`).
+        peak_rss_bytes: u64,
+    },
     /// A market's run finished.
     RunFinished {
         /// Run id.

@@ -52,6 +52,11 @@ pub fn manifest_key(market: &str, as_of: chrono::NaiveDate) -> String {
     format!("{market}/{as_of}/manifest.json")
 }
 
+/// Hex sha256 of bytes, as the manifest records it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
     let m = ctx.market_id();
     let mut df = inputs.table(Stage::Recommend, "recommendations")?.clone();
@@ -67,7 +72,7 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
         market: m.to_string(),
         as_of: ctx.as_of.to_string(),
         rows: df.height() as u64,
-        sha256: hex::encode(Sha256::digest(&csv)),
+        sha256: sha256_hex(&csv),
         cache_keys: ctx.cache_keys.iter().map(|(s, k)| (s.name().to_string(), k.clone())).collect(),
     };
     let manifest = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
