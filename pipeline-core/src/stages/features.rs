@@ -1,6 +1,10 @@
 //! Stage 3, features: one row per customer who signed up on or before as_of, with RFM and engagement features
 //! over the 90-day window `(as_of - 90 days, as_of]`. Rows dated after as_of are ignored; interactions are dated by
 //! the local date of `ts`.
+//!
+//! Money is summed exactly: amounts become integer cents, are multiplied by `fx_to_usd` in millionths, and the
+//! result is rounded half away from zero to cents. So `monetary_90d_usd` is the decimal answer (144.70 AUD × 0.65 =
+//! 94.055 → 94.06) and does not depend on the order in which floats are added.
 
 use polars::prelude::*;
 
@@ -39,7 +43,7 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
     let m = ctx.market_id();
     let as_of = epoch_days(ctx.as_of);
     let window_start = as_of - WINDOW_DAYS;
-    let fx = ctx.market.config().fx_to_usd;
+    let fx_millionths = (ctx.market.config().fx_to_usd * 1e6).round() as i64;
     let in_window = |day: Expr| day.clone().gt(lit(window_start)).and(day.lt_eq(lit(as_of)));
 
     let customers = inputs
@@ -65,7 +69,7 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
     let window_orders = orders
         .filter(in_window(col("day")))
         .group_by([col("customer_id")])
-        .agg([len().cast(DataType::Int64).alias("frequency_90d"), col("amount").sum().alias("amount_90d")]);
+        .agg([len().cast(DataType::Int64).alias("frequency_90d"), cents(col("amount")).sum().alias("cents_90d")]);
     let email =
         interactions.clone().filter(col("channel").eq(lit("email"))).group_by([col("customer_id")]).agg([(col(
             "opened",
@@ -109,10 +113,7 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
                 .otherwise((lit(as_of) - col("last_order_day")).cast(DataType::Int64))
                 .alias("recency_days"),
             col("frequency_90d").fill_null(lit(0i64)),
-            (col("amount_90d") * lit(fx))
-                .round(2, RoundMode::HalfAwayFromZero)
-                .fill_null(lit(0.0))
-                .alias("monetary_90d_usd"),
+            usd_from_cents(col("cents_90d"), fx_millionths).fill_null(lit(0.0)).alias("monetary_90d_usd"),
             col("email_open_rate_90d").fill_null(lit(0.0)),
             col("click_rate_90d").fill_null(lit(0.0)),
             (lit(as_of) - col("signup_day")).cast(DataType::Int64).alias("tenure_days"),
@@ -122,4 +123,15 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
         .collect()
         .ctx(m, Stage::Features)?;
     Ok(StageOutput { tables: vec![("features".into(), features)], ..Default::default() })
+}
+
+/// An amount in currency units as integer cents (amounts carry at most two decimals).
+fn cents(amount: Expr) -> Expr {
+    (amount * lit(100.0)).round(0, RoundMode::HalfAwayFromZero).cast(DataType::Int64)
+}
+
+/// `cents × fx` in USD, rounded half away from zero to cents. The product is exact in integers; the one division
+/// by 10^6 is exact enough for any customer total below 10^9 cents that the rounding sees the true decimal value.
+fn usd_from_cents(cents: Expr, fx_millionths: i64) -> Expr {
+    ((cents * lit(fx_millionths)).cast(DataType::Float64) / lit(1e6)).round(0, RoundMode::HalfAwayFromZero) / lit(100.0)
 }
