@@ -1,0 +1,36 @@
+# Every routine task. `just` with no arguments lists them.
+
+# List the recipes.
+default:
+    @just --list
+
+# The main job: every stage of every market on the embedded S3.
+run *ARGS="--all":
+    cargo run -- run {{ARGS}}
+
+# The test suite (what CI runs).
+test:
+    cargo test --workspace
+
+# Formatting and lints, as required before every commit.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Regenerate the committed small fixtures (deterministic).
+fixtures:
+    cargo run -p fixtures -- generate
+
+# Rewrite the golden outputs after an intended change, then review `git diff fixtures/golden`.
+golden:
+    UPDATE_GOLDEN=1 cargo test -p workbench-tests --test golden
+
+# Generate 300 MB of raw CSV per market and time a full run and a cached re-run (release build).
+bench MB="300" MARKET="foobar-au":
+    cargo build --release -p fixtures -p workbench
+    target/release/fixtures generate --target-mb {{MB}}
+    cargo bench -p workbench --bench pipeline -- --fixtures fixtures/large --market {{MARKET}}
+
+# Remove local run state (embedded S3 data, run history).
+clean-state:
+    rm -rf .workbench
