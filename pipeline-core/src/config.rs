@@ -124,8 +124,24 @@ impl MarketConfig {
         if !(0.0..=1.0).contains(&self.contact_share) {
             return Err(format!("contact_share must be within [0, 1], got {}", self.contact_share));
         }
+        let mut quiet = Vec::new();
         for day in &self.quiet_weekdays {
-            day.parse::<Weekday>().map_err(|_| format!("quiet_weekdays: unknown weekday {day:?} (use Mon..Sun)"))?;
+            quiet.push(
+                day.parse::<Weekday>()
+                    .map_err(|_| format!("quiet_weekdays: unknown weekday {day:?} (use Mon..Sun)"))?,
+            );
+        }
+        quiet.sort_by_key(|d| d.num_days_from_monday());
+        quiet.dedup();
+        if quiet.len() == 7 {
+            return Err("quiet_weekdays: every weekday is quiet, so nothing could ever be scheduled".into());
+        }
+        let bp = self.contact_share * 10_000.0;
+        if (bp - bp.round()).abs() > 1e-6 {
+            return Err(format!("contact_share {} has more than four decimals", self.contact_share));
+        }
+        if self.checks.freshness_days < 0 {
+            return Err(format!("checks.freshness_days must be >= 0, got {}", self.checks.freshness_days));
         }
         for channel in &self.channel_priority {
             if !crate::schema::CONTACT_CHANNELS.contains(&channel.as_str()) {

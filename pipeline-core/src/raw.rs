@@ -56,6 +56,10 @@ pub struct RawTable {
     pub data_lines: u64,
     /// Line numbers removed before loading (bad field counts and blank lines), ascending.
     removed: Vec<u64>,
+    /// The header exactly as in the file, for messages.
+    file_header: Vec<String>,
+    /// Canonical name → name in the file, for every rename a market asked for, so messages use the file's names.
+    file_names: Vec<(String, String)>,
 }
 
 impl RawTable {
@@ -64,10 +68,11 @@ impl RawTable {
         self.frame.get_column_names().into_iter().filter(|n| n.as_str() != ROW).map(|n| n.to_string()).collect()
     }
 
-    /// Renames raw columns, e.g. a market's own names to the canonical ones. Absent names are ignored, so a
-    /// missing column is reported once, by [`parse_columns`], with the canonical name.
+    /// Renames raw columns, e.g. a market's own names to the canonical ones. Absent names are ignored here; a
+    /// missing column is reported by [`parse_columns`] under the name the file should have had.
     pub fn rename(&mut self, pairs: &[(&str, &str)]) -> Result<()> {
         for (from, to) in pairs {
+            self.file_names.push((to.to_string(), from.to_string()));
             if self.frame.get_column_index(from).is_some() {
                 self.frame
                     .rename(from, PlSmallStr::from_str(to))
@@ -75,6 +80,11 @@ impl RawTable {
             }
         }
         Ok(())
+    }
+
+    /// The name a canonical column has in the file (its market name when the market renames it).
+    pub fn file_name<'a>(&'a self, canonical: &'a str) -> &'a str {
+        self.file_names.iter().find(|(c, _)| c == canonical).map(|(_, f)| f.as_str()).unwrap_or(canonical)
     }
 
     /// The 1-based file line number of the `row`-th loaded data row.
@@ -114,6 +124,10 @@ pub fn read_strings(raw: &RawFile, format: &RawFormat) -> Result<RawTable> {
         return Err(PipelineError::EmptyFile { url: raw.url.clone() });
     };
     let expected = count_fields(header, delimiter);
+    let file_header: Vec<String> = String::from_utf8_lossy(header)
+        .split(format.delimiter.as_str())
+        .map(|h| h.trim_matches('"').to_string())
+        .collect();
     let mut removed = Vec::new();
     let mut rejected = Vec::new();
     let mut data_lines = 0u64;
@@ -166,6 +180,8 @@ pub fn read_strings(raw: &RawFile, format: &RawFormat) -> Result<RawTable> {
         rejected,
         data_lines,
         removed,
+        file_header,
+        file_names: Vec::new(),
     })
 }
 
@@ -178,8 +194,8 @@ pub fn parse_columns(raw: RawTable, columns: &[ColumnSpec], format: &RawFormat) 
         if spec.default.is_none() && !header.iter().any(|h| h == spec.name) {
             return Err(PipelineError::MissingColumn {
                 url: raw.url.clone(),
-                column: spec.name.to_string(),
-                header: header.join(","),
+                column: raw.file_name(spec.name).to_string(),
+                header: raw.file_header.join(","),
             });
         }
     }

@@ -1,8 +1,11 @@
-//! `foobar-de`, Germany: email needs double opt-in (`doi_confirmed`, hook `eligible_channels`); `;`,
-//! `DD.MM.YYYY` and decimal commas are config; nothing is scheduled on weekends.
+//! `foobar-de`, Germany: email needs double opt-in (`doi_confirmed`, hook `eligible_channels`), so the customers
+//! extract must carry that column (hook `normalize`); `;`, `DD.MM.YYYY` and decimal commas are config; nothing
+//! is scheduled on weekends.
 
 mod eligible_channels;
+mod normalize;
 
+use pipeline_core::raw::{ParsedTable, RawTable};
 use pipeline_core::{Hook, HookOverride, Market, MarketDef, Result};
 use polars::prelude::Expr;
 
@@ -21,11 +24,14 @@ impl FoobarDe {
     }
 }
 
-const OVERRIDES: &[HookOverride] = &[HookOverride {
-    hook: Hook::EligibleChannels,
-    file: "markets/de/src/eligible_channels.rs",
-    source: include_str!("eligible_channels.rs"),
-}];
+const OVERRIDES: &[HookOverride] = &[
+    HookOverride { hook: Hook::Normalize, file: "markets/de/src/normalize.rs", source: include_str!("normalize.rs") },
+    HookOverride {
+        hook: Hook::EligibleChannels,
+        file: "markets/de/src/eligible_channels.rs",
+        source: include_str!("eligible_channels.rs"),
+    },
+];
 
 impl Market for FoobarDe {
     fn def(&self) -> &MarketDef {
@@ -34,6 +40,10 @@ impl Market for FoobarDe {
 
     fn overrides(&self) -> &'static [HookOverride] {
         OVERRIDES
+    }
+
+    fn normalize(&self, raw: RawTable) -> Result<ParsedTable> {
+        normalize::normalize(self.config(), raw)
     }
 
     fn eligible_channels(&self) -> Vec<(&'static str, Expr)> {

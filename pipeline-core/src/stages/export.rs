@@ -59,7 +59,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
     let m = ctx.market_id();
-    let mut df = inputs.table(Stage::Recommend, "recommendations")?.clone();
+    let mut df = inputs
+        .table(Stage::Recommend, "recommendations")?
+        .sort(["rank"], SortMultipleOptions::default())
+        .ctx(m, Stage::Export)?;
     let format = ctx.market.export_format();
     let mut csv = Vec::new();
     CsvWriter::new(&mut csv)

@@ -17,7 +17,7 @@ pub static SPEC: StageSpec = StageSpec {
     outputs: &["customers", "orders", "interactions"],
     checks: &["parse_errors"],
     hooks: &[Hook::Normalize],
-    config: &["raw", "timezone"],
+    config: &["raw", "timezone", "checks"],
     uses_model: false,
     uses_as_of: false,
     source: include_str!("ingest.rs"),
