@@ -115,7 +115,7 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
     let outside = interactions
         .clone()
         .lazy()
-        .filter(col("channel").is_in(lit(allowed), false).fill_null(lit(false)).not())
+        .filter(col("channel").is_in(lit(allowed).implode(true), false).fill_null(lit(false)).not())
         .collect()
         .ctx(m, Stage::Validate)?;
     let mut seen: Vec<String> = outside
