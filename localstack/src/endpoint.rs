@@ -11,7 +11,8 @@ use object_store::client::{HttpConnector, HttpRequest, HttpRequestBody, ReqwestC
 use object_store::path::Path as ObjectPath;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 
-use crate::{Credentials, LocalAwsError};
+use crate::retry::ObservedConnector;
+use crate::{Credentials, LocalAwsError, RetryLog};
 
 /// How many files `upload_dir` sends at once: enough to overlap request latency, few enough to
 /// keep memory bounded (each file is read whole).
@@ -57,7 +58,17 @@ impl S3Endpoint {
     /// An `object_store` client for `bucket` at this endpoint: path-style requests, plain HTTP
     /// allowed, signed with these credentials, and a short bounded retry policy (3 retries, 50 ms
     /// to 500 ms backoff, 5 s in all) because a local backend either answers at once or is down.
+    /// Every retry is reported to [`RetryLog::global`].
     pub fn object_store(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>, LocalAwsError> {
+        self.object_store_with_retry_log(bucket, RetryLog::global())
+    }
+
+    /// [`S3Endpoint::object_store`] reporting retries to `retry_log` instead of the global log.
+    pub fn object_store_with_retry_log(
+        &self,
+        bucket: &str,
+        retry_log: &RetryLog,
+    ) -> Result<Arc<dyn ObjectStore>, LocalAwsError> {
         let retry = RetryConfig {
             backoff: BackoffConfig {
                 init_backoff: Duration::from_millis(50),
@@ -76,6 +87,7 @@ impl S3Endpoint {
             .with_virtual_hosted_style_request(false)
             .with_allow_http(true)
             .with_retry(retry)
+            .with_http_connector(ObservedConnector::new(retry_log.clone()))
             .build()
             .map_err(|source| LocalAwsError::Client {
                 endpoint: self.url.clone(),

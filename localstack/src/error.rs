@@ -21,10 +21,11 @@ pub enum LocalAwsError {
         source: std::io::Error,
     },
 
-    /// The embedded S3 server could not listen on the loopback interface.
+    /// No ephemeral port could be opened on the loopback interface (for the embedded server, or
+    /// to pick LocalStack's port).
     #[error(
-        "embedded S3: cannot listen on 127.0.0.1 (ephemeral port): {source}; check that the \
-         loopback interface is up and that the process may open sockets"
+        "cannot listen on 127.0.0.1 (ephemeral port): {source}; check that the loopback interface \
+         is up and that the process may open sockets"
     )]
     Bind {
         /// What the socket layer said.
@@ -152,14 +153,132 @@ pub enum LocalAwsError {
         var: &'static str,
     },
 
-    /// A backend that this build knows by name but cannot start yet.
+    /// The workbench state directory (or a file in it) could not be created or written.
+    #[error("cannot use {path}: {source}; check that the workspace's .workbench/ is a writable directory")]
+    StateDir {
+        /// The directory or file.
+        path: PathBuf,
+        /// What the file system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// No Python >= 3.13 was found for the `localstack` backend.
     #[error(
-        "backend `{backend}` is not available yet; use `embedded` (the default) or `endpoint` \
-         (AWS_ENDPOINT_URL) for now"
+        "backend `localstack` needs Python >= 3.13 and none was found (looked at: {tried}); install \
+         one (`pyenv install 3.13`, your package manager's `python3.13`, or \
+         https://www.python.org/downloads/) and, if it is not on PATH, set WB_PYTHON=/path/to/python3.13; \
+         or use `--aws embedded`"
     )]
-    NotAvailable {
+    PythonNotFound {
+        /// Every place looked at and what was found there, `; `-separated.
+        tried: String,
+    },
+
+    /// `WB_PYTHON` names something that is not a usable Python >= 3.13.
+    #[error(
+        "WB_PYTHON={path}: {reason}; point WB_PYTHON at a Python >= 3.13 interpreter, or unset it to \
+         search PATH and pyenv"
+    )]
+    WbPythonUnusable {
+        /// The value of `WB_PYTHON`.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+
+    /// Creating the LocalStack venv failed.
+    #[error(
+        "backend `localstack`: cannot create the venv {venv}: {step}: {detail}; see {log} (last \
+         lines:\n{tail}\n); pip needs network access to PyPI (or PIP_INDEX_URL / PIP_FIND_LINKS) \
+         the first time"
+    )]
+    Venv {
+        /// The venv directory.
+        venv: PathBuf,
+        /// Which step failed.
+        step: &'static str,
+        /// How it failed.
+        detail: String,
+        /// The log with the step's full output.
+        log: PathBuf,
+        /// The log's last lines.
+        tail: String,
+    },
+
+    /// A program could not be started at all.
+    #[error("backend `{backend}`: cannot run {program}: {source}")]
+    Spawn {
         /// The backend's name.
-        backend: String,
+        backend: &'static str,
+        /// The program.
+        program: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// LocalStack (host process or container) did not become ready.
+    #[error("backend `{backend}`: LocalStack did not start: {reason}; see {log} (last lines:\n{tail}\n)")]
+    LocalStackStart {
+        /// The backend's name (`localstack` or `container`).
+        backend: &'static str,
+        /// What went wrong (exited with status N, no `Ready.` within N s, unhealthy).
+        reason: String,
+        /// LocalStack's log file.
+        log: PathBuf,
+        /// The log's last lines.
+        tail: String,
+    },
+
+    /// The Docker daemon cannot be reached (not installed, not running, no permission).
+    #[error(
+        "backend `container`: cannot reach Docker at {host}: {reason}; install and start Docker (and \
+         make sure this user may use its socket; DOCKER_HOST selects another daemon), or use \
+         `--aws localstack`"
+    )]
+    DockerUnavailable {
+        /// The daemon address tried (`DOCKER_HOST` or the default socket).
+        host: String,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// The LocalStack image is not present locally and cannot be pulled.
+    #[error(
+        "backend `container`: image {image} is not available: {reason}; build the local image with \
+         `just localstack-image` (workbench/localstack:2026.3.0, used by default while \
+         WB_LOCALSTACK_IMAGE is unset), or set WB_LOCALSTACK_IMAGE to an image Docker has"
+    )]
+    ImageMissing {
+        /// The image reference.
+        image: String,
+        /// Why it is not available (not present, pull failed: ...).
+        reason: String,
+    },
+
+    /// Docker refused or failed an operation on the LocalStack container.
+    #[error("backend `container`: {operation} for image {image} failed: {reason}")]
+    Container {
+        /// The image reference.
+        image: String,
+        /// The operation, e.g. `create container`.
+        operation: &'static str,
+        /// What Docker (or testcontainers) said.
+        reason: String,
+    },
+
+    /// The backend's endpoint does not answer HTTP at all.
+    #[error("backend `{backend}`: nothing answers at {endpoint} ({reason}); {hint}")]
+    EndpointDown {
+        /// The backend's name.
+        backend: &'static str,
+        /// The endpoint URL.
+        endpoint: String,
+        /// Why: `connection refused`, `no answer within 5 s`, ...
+        reason: String,
+        /// What to do about it.
+        hint: &'static str,
     },
 
     /// A backend name that is not one of `embedded|localstack|container|endpoint`.

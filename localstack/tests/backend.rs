@@ -1,8 +1,12 @@
 //! Choosing a backend by name, and the `endpoint` backend's environment handling.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
-use localstack::{Backend, Credentials, EmbeddedS3, LocalAwsError, RunningBackend, S3Endpoint};
+use localstack::{
+    Backend, Credentials, EMBEDDED_VERSION, EmbeddedS3, ExternalS3, LocalAwsError, RunningBackend, S3Endpoint,
+    embedded_data_dir,
+};
 use object_store::ObjectStoreExt;
 use object_store::path::Path as ObjectPath;
 
@@ -23,26 +27,17 @@ fn backend_names_round_trip() {
 }
 
 #[tokio::test]
-async fn localstack_and_container_are_not_available_yet() {
-    let dir = tempfile::tempdir().unwrap();
-    for backend in [Backend::LocalStack, Backend::Container] {
-        let err = backend.start(dir.path()).await.unwrap_err();
-        assert!(matches!(err, LocalAwsError::NotAvailable { .. }), "{err:?}");
-        let message = err.to_string();
-        assert!(message.contains(backend.as_str()), "{message}");
-        assert!(message.contains("embedded"), "{message}");
-    }
-}
-
-#[tokio::test]
 async fn embedded_backend_starts_with_local_credentials() {
     let dir = tempfile::tempdir().unwrap();
-    let running = Backend::Embedded.start(&dir.path().join("s3")).await.unwrap();
+    let running = Backend::Embedded.start(dir.path()).await.unwrap();
     assert_eq!(running.backend(), Backend::Embedded);
+    assert_eq!(running.version(), EMBEDDED_VERSION);
+    assert!(running.startup() < Duration::from_secs(1), "{:?}", running.startup());
     let endpoint = running.endpoint();
     assert_eq!(endpoint.credentials, Credentials::local());
     endpoint.create_bucket("raw").await.unwrap();
-    assert!(dir.path().join("s3/raw").is_dir());
+    assert!(embedded_data_dir(dir.path()).join("raw").is_dir());
+    assert!(dir.path().join("s3/raw").is_dir(), "the state directory's s3/ holds the buckets");
     running.shutdown().await;
 }
 
@@ -102,8 +97,10 @@ async fn endpoint_backend_works_against_any_s3_server() {
         ("AWS_SECRET_ACCESS_KEY", "workbench-secret"),
         ("AWS_REGION", "us-east-1"),
     ]);
-    let running = RunningBackend::Endpoint(S3Endpoint::from_lookup(lookup(&vars)).unwrap());
+    let external = ExternalS3::connect(S3Endpoint::from_lookup(lookup(&vars)).unwrap()).await.unwrap();
+    let running = RunningBackend::Endpoint(external);
     assert_eq!(running.backend(), Backend::Endpoint);
+    assert!(running.version().starts_with("S3 endpoint"), "{}", running.version());
     let endpoint = running.endpoint();
     endpoint.create_bucket("raw").await.unwrap();
     let store = endpoint.object_store("raw").unwrap();
