@@ -1,0 +1,248 @@
+//! The command line, parsed at the edge into typed values: markets are checked against the registry, stages,
+//! dates and backends are parsed here, so the rest of the workbench never handles raw strings.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use localstack::Backend;
+use pipeline_core::Stage;
+
+/// `wb`: run the pipeline's stages per market, locally, with run history.
+#[derive(Debug, Parser)]
+#[command(name = "wb", version, about = "Workbench for the per-market data pipeline", propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a stage (and what it needs upstream, from cache where valid) for one or more markets.
+    Run(RunArgs),
+    /// Internal: run one market in this process and print its events as JSON lines (started by `wb run`).
+    #[command(hide = true)]
+    Runner(RunnerArgs),
+}
+
+/// A registered market id, checked against the registry when parsed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MarketId(String);
+
+impl MarketId {
+    /// Checks `id` against the registry; the error lists the known markets.
+    pub fn parse(id: &str) -> Result<Self, String> {
+        let known = markets::ids();
+        if known.contains(&id) {
+            Ok(Self(id.to_string()))
+        } else {
+            Err(format!("unknown market '{id}': use one of {}", known.join(", ")))
+        }
+    }
+
+    /// Every registered market, in registry order.
+    pub fn all() -> Vec<Self> {
+        markets::ids().into_iter().map(|id| Self(id.to_string())).collect()
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MarketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Options of `wb run`.
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["markets", "all"]))]
+pub struct RunArgs {
+    /// Market to run (repeatable), e.g. foobar-au.
+    #[arg(long = "market", value_name = "MARKET", value_parser = MarketId::parse)]
+    pub markets: Vec<MarketId>,
+    /// Run every registered market.
+    #[arg(long)]
+    pub all: bool,
+    /// The stage to reach; the stages it needs run first (default: every stage).
+    #[arg(long, value_parser = parse_stage)]
+    pub stage: Option<Stage>,
+    /// Run date, overriding the raw manifest's as_of.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Recompute every stage even when its cached output is valid.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Print the runner's events as JSON lines (plus a final summary line) instead of the progress display.
+    #[arg(long)]
+    pub json: bool,
+    /// S3 backend: embedded (default), endpoint (AWS_ENDPOINT_URL), localstack or container.
+    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    pub aws: Option<Backend>,
+    /// Directory holding `<market>/{customers,orders,interactions}.csv` and `_manifest.json` (default:
+    /// fixtures/data in the workspace).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+    /// How many markets run at once (default: `[run] jobs` in workbench.toml, else the number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+}
+
+impl RunArgs {
+    /// The markets selected, in registry order for `--all`, else in the order given, without repeats.
+    pub fn selected_markets(&self) -> Vec<MarketId> {
+        if self.all {
+            return MarketId::all();
+        }
+        let mut seen = Vec::new();
+        for m in &self.markets {
+            if !seen.contains(m) {
+                seen.push(m.clone());
+            }
+        }
+        seen
+    }
+}
+
+/// Options of the hidden `wb runner`; the S3 endpoint, credentials and bucket names come from the environment
+/// (see [`crate::runner`]).
+#[derive(Debug, Clone, Args)]
+pub struct RunnerArgs {
+    /// The market to run.
+    #[arg(long, value_parser = MarketId::parse)]
+    pub market: MarketId,
+    /// The stage to reach.
+    #[arg(long, value_parser = parse_stage)]
+    pub stage: Option<Stage>,
+    /// Run date override.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Recompute every stage.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Run id (quarantine paths and history use it).
+    #[arg(long)]
+    pub run_id: String,
+    /// Ingest row counts of the previous successful run, as a JSON object `{"orders": 15262, ...}`.
+    #[arg(long, value_name = "JSON", value_parser = parse_previous_rows)]
+    pub previous_rows: Option<PreviousRows>,
+}
+
+/// Row counts per ingest table, as passed to the runner.
+pub type PreviousRows = BTreeMap<String, u64>;
+
+/// Parses a stage name; the error lists the stages.
+pub fn parse_stage(s: &str) -> Result<Stage, String> {
+    s.parse::<Stage>().map_err(|e| e.to_string())
+}
+
+/// Parses a `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("'{s}' is not a date ({e}): use YYYY-MM-DD, e.g. 2026-11-15"))
+}
+
+/// Parses a backend name; the error lists the backends.
+pub fn parse_backend(s: &str) -> Result<Backend, String> {
+    s.parse::<Backend>().map_err(|e| e.to_string())
+}
+
+fn parse_previous_rows(s: &str) -> Result<PreviousRows, String> {
+    serde_json::from_str(s).map_err(|e| format!("expected a JSON object of row counts per table: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_parses_typed_values() {
+        let cli = Cli::try_parse_from([
+            "wb",
+            "run",
+            "--market",
+            "foobar-br",
+            "--market",
+            "foobar-au",
+            "--market",
+            "foobar-br",
+            "--stage",
+            "features",
+            "--as-of",
+            "2026-11-15",
+            "--aws",
+            "endpoint",
+            "--jobs",
+            "2",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else { panic!("expected run") };
+        assert_eq!(
+            args.selected_markets().iter().map(MarketId::as_str).collect::<Vec<_>>(),
+            ["foobar-br", "foobar-au"]
+        );
+        assert_eq!(args.stage, Some(Stage::Features));
+        assert_eq!(args.as_of, NaiveDate::from_ymd_opt(2026, 11, 15));
+        assert_eq!(args.aws, Some(Backend::Endpoint));
+        assert_eq!(args.jobs, NonZeroUsize::new(2));
+    }
+
+    #[test]
+    fn all_selects_every_market_in_registry_order() {
+        let Command::Run(args) = Cli::try_parse_from(["wb", "run", "--all"]).unwrap().command else { panic!() };
+        assert_eq!(args.selected_markets(), MarketId::all());
+    }
+
+    #[test]
+    fn a_market_or_all_is_required() {
+        assert!(Cli::try_parse_from(["wb", "run"]).is_err());
+        assert!(Cli::try_parse_from(["wb", "run", "--all", "--market", "foobar-au"]).is_err());
+    }
+
+    #[test]
+    fn bad_values_say_what_is_valid() {
+        assert_eq!(
+            MarketId::parse("foobar-xx").unwrap_err(),
+            "unknown market 'foobar-xx': use one of foobar-au, foobar-br, foobar-ca, foobar-jp, foobar-de"
+        );
+        assert_eq!(
+            parse_stage("feature").unwrap_err(),
+            "unknown stage 'feature': use one of ingest, validate, features, score, recommend, export"
+        );
+        assert_eq!(
+            parse_date("2026-13-01").unwrap_err(),
+            "'2026-13-01' is not a date (input is out of range): use YYYY-MM-DD, e.g. 2026-11-15"
+        );
+    }
+
+    #[test]
+    fn runner_reads_previous_rows_as_json() {
+        let cli = Cli::try_parse_from([
+            "wb",
+            "runner",
+            "--market",
+            "foobar-au",
+            "--run-id",
+            "r1",
+            "--previous-rows",
+            r#"{"orders": 10}"#,
+        ])
+        .unwrap();
+        let Command::Runner(args) = cli.command else { panic!("expected runner") };
+        assert_eq!(args.previous_rows, Some(BTreeMap::from([("orders".to_string(), 10)])));
+    }
+}

@@ -1,0 +1,567 @@
+//! `wb run`: start the backend, provision it, start one runner per market through the [`Supervisor`], and own
+//! the run's state in one loop: print progress (or the events as JSON lines), record history, handle Ctrl-C,
+//! and turn the outcome into an exit code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use localstack::{Backend, LocalAwsError, RunningBackend};
+use pipeline_core::events::LogLevel;
+use pipeline_core::{Buckets, Event, RunStatus, StageRecord};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::cli::{MarketId, RunArgs};
+use crate::history::{History, HistoryError, MarketEnd, NewRun, RunEnd};
+use crate::provision::{self, ProvisionError};
+use crate::report::{self, MarketSummary};
+use crate::runner::RunnerEnv;
+use crate::supervisor::{Cancel, Exit, MarketJob, RunnerCommand, Supervisor, Update};
+use crate::workspace::{Workspace, WorkspaceError};
+
+/// Exit code: every check passed, or only alerted.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a check failed, or a stage failed on bad data.
+pub const EXIT_FAIL: u8 = 1;
+/// Exit code: usage or environment error (bad option, backend down, runner died, ...).
+pub const EXIT_ERROR: u8 = 2;
+/// Exit code: cancelled with Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_CANCELLED: u8 = 130;
+
+/// The exit code of an overall status.
+pub fn exit_code(status: RunStatus) -> u8 {
+    match status {
+        RunStatus::Ok | RunStatus::Alert => EXIT_OK,
+        RunStatus::Fail => EXIT_FAIL,
+        RunStatus::Error => EXIT_ERROR,
+        RunStatus::Cancelled => EXIT_CANCELLED,
+    }
+}
+
+/// What stopped a run before its markets ran; all are environment errors (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// No workspace, or a bad `workbench.toml`.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The run history could not be opened.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// The backend did not start.
+    #[error("cannot start the {backend} S3 backend: {source}")]
+    Backend {
+        /// Which backend.
+        backend: Backend,
+        /// Why.
+        #[source]
+        source: LocalAwsError,
+    },
+    /// Buckets or fixtures could not be provisioned.
+    #[error(transparent)]
+    Provision(#[from] ProvisionError),
+}
+
+/// How `wb run` is invoked: its options, the runner program and the command line to record.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// Options.
+    pub args: RunArgs,
+    /// The program that runs markets.
+    pub runner: RunnerCommand,
+    /// The command line as typed, for history.
+    pub command_line: String,
+}
+
+/// Runs `wb run` from the current directory and returns the exit code. Needs a multi-thread tokio runtime.
+pub async fn run(invocation: Invocation) -> u8 {
+    let started = Instant::now();
+    let json = invocation.args.json;
+    let workspace = match Workspace::discover_from_cwd() {
+        Ok(ws) => ws,
+        Err(e) => return environment_error(json, None, &e.into(), started),
+    };
+    let mut history = match History::open(&workspace.history_path()) {
+        Ok(history) => history,
+        Err(e) => return environment_error(json, None, &e.into(), started),
+    };
+    let markets = invocation.args.selected_markets();
+    let backend = invocation.args.aws.or(workspace.backend()).unwrap_or_default();
+    let run_id = new_run_id();
+    let git = crate::git::state(workspace.root());
+    let new_run = NewRun {
+        run_id: run_id.clone(),
+        started_at: crate::history::now(),
+        command: invocation.command_line.clone(),
+        git_commit: git.as_ref().map(|g| g.commit.clone()),
+        git_dirty: git.as_ref().map(|g| g.dirty),
+        backend: backend.to_string(),
+        endpoint: None,
+        markets: markets.iter().map(MarketId::to_string).collect(),
+        stage: invocation.args.stage.map(|s| s.name().to_string()),
+        as_of: invocation.args.as_of.map(|d| d.to_string()),
+        no_cache: invocation.args.no_cache,
+        pid: std::process::id(),
+        pid_start: crate::sys::process_start_ticks(std::process::id()),
+    };
+    if let Err(e) = history.begin_run(&new_run) {
+        return environment_error(json, None, &e.into(), started);
+    }
+
+    let mut run = Run {
+        run_id,
+        json,
+        history,
+        buckets: workspace.settings().buckets.clone(),
+        width: markets.iter().map(|m| m.as_str().len()).max().unwrap_or(0),
+        markets: markets.iter().map(|m| MarketState::new(m.clone())).collect(),
+        history_warned: false,
+        cancelled: false,
+    };
+    if !json {
+        let names: Vec<&str> = markets.iter().map(MarketId::as_str).collect();
+        run.say(&format!("run {}: {} on the {backend} S3 backend", run.run_id, names.join(", ")));
+    }
+    let fixtures = invocation.args.fixtures.clone().map(absolute).unwrap_or_else(|| workspace.default_fixtures_dir());
+    // Ctrl-C is handled from here on: a backend that takes long to start can be cancelled too.
+    let mut interrupt = std::pin::pin!(interrupted());
+    let prepared = tokio::select! {
+        prepared = prepare(&workspace, backend, &fixtures, &markets, &run) => Some(prepared),
+        () = &mut interrupt => None,
+    };
+    let backend_running = match prepared {
+        Some(Ok(running)) => running,
+        Some(Err(e)) => return run.abort(&e, started),
+        None => {
+            run.cancelled = true;
+            return run.finish(None, started);
+        }
+    };
+    let endpoint = backend_running.endpoint();
+
+    let jobs_count = invocation
+        .args
+        .jobs
+        .or(workspace.settings().run.jobs)
+        .map(|n| n.get())
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let mut jobs = Vec::with_capacity(markets.len());
+    for market in &markets {
+        let previous_rows = run.history.previous_rows(market.as_str()).unwrap_or_else(|e| {
+            run.warn_history(&e);
+            None
+        });
+        jobs.push(MarketJob {
+            market: market.clone(),
+            stage: invocation.args.stage,
+            as_of: invocation.args.as_of,
+            no_cache: invocation.args.no_cache,
+            run_id: run.run_id.clone(),
+            previous_rows,
+        });
+    }
+    let supervisor = Supervisor::new(
+        invocation.runner.clone(),
+        RunnerEnv { endpoint: endpoint.clone(), buckets: run.buckets.clone() },
+        jobs_count,
+    );
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (cancel, token) = Cancel::new();
+    supervisor.spawn(jobs, &tx, &token);
+    drop(tx);
+
+    loop {
+        tokio::select! {
+            update = rx.recv() => match update {
+                Some(update) => run.apply(update),
+                None => break,
+            },
+            () = &mut interrupt, if !run.cancelled => {
+                run.cancelled = true;
+                cancel.cancel();
+                if !json {
+                    run.say("cancelling: stopping the runners");
+                }
+            }
+        }
+    }
+    let code = run.finish(Some(endpoint.url.clone()), started);
+    backend_running.shutdown().await;
+    code
+}
+
+/// Starts the backend and provisions it; the backend is shut down again when provisioning fails.
+async fn prepare(
+    workspace: &Workspace,
+    backend: Backend,
+    fixtures: &Path,
+    markets: &[MarketId],
+    run: &Run,
+) -> Result<RunningBackend, RunError> {
+    provision::check_fixtures(fixtures, markets)?;
+    if !run.json && backend != Backend::Embedded {
+        run.say(&format!("starting the {backend} backend (a first start can take a few minutes)"));
+    }
+    // Every backend keeps its state under `.workbench/` (the embedded one in `.workbench/s3`).
+    let running =
+        backend.start(&workspace.state_dir()).await.map_err(|source| RunError::Backend { backend, source })?;
+    let endpoint = running.endpoint();
+    if !run.json {
+        let startup = report::duration(running.startup().as_millis() as u64);
+        run.say(&format!("S3 at {} ({}, up in {startup})", endpoint.url, running.version()));
+    }
+    match provision::provision(&endpoint, &run.buckets, fixtures, markets, &workspace.fixture_index_path()).await {
+        Ok(done) => {
+            if !run.json {
+                run.say(&format!(
+                    "fixtures from {}: {} uploaded, {} unchanged{}",
+                    fixtures.display(),
+                    done.uploaded.len(),
+                    done.unchanged.len(),
+                    if done.removed.is_empty() { String::new() } else { format!(", {} removed", done.removed.len()) }
+                ));
+            }
+            Ok(running)
+        }
+        Err(e) => {
+            running.shutdown().await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Resolves on Ctrl-C (and on SIGTERM on Unix).
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// A run id: UTC start time to the millisecond plus the process id, e.g. `20261115T101500123Z-4f2a`.
+pub fn new_run_id() -> String {
+    format!("{}-{:x}", chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ"), std::process::id())
+}
+
+/// An error before anything was recorded: say it, print a JSON summary when asked, exit 2.
+fn environment_error(json: bool, run_id: Option<&str>, e: &RunError, started: Instant) -> u8 {
+    eprintln!("error: {e}");
+    if json {
+        let summary = Summary::new(run_id, RunStatus::Error, started, Vec::new(), Some(e.to_string()));
+        print_line(&summary.to_json_line());
+    }
+    EXIT_ERROR
+}
+
+fn print_line(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// One market's state during the run.
+#[derive(Debug)]
+struct MarketState {
+    id: MarketId,
+    records: Vec<StageRecord>,
+    as_of: Option<String>,
+    finished: Option<(RunStatus, u64, Option<String>)>,
+    end: Option<MarketEnd>,
+    peak_rss: Option<u64>,
+    started: Option<Instant>,
+}
+
+impl MarketState {
+    fn new(id: MarketId) -> Self {
+        Self { id, records: Vec::new(), as_of: None, finished: None, end: None, peak_rss: None, started: None }
+    }
+
+    fn status(&self) -> RunStatus {
+        self.end.as_ref().map(|e| e.status).unwrap_or(RunStatus::Cancelled)
+    }
+}
+
+/// The run's state, owned by the loop in [`run`].
+struct Run {
+    run_id: String,
+    json: bool,
+    history: History,
+    buckets: Buckets,
+    width: usize,
+    markets: Vec<MarketState>,
+    history_warned: bool,
+    cancelled: bool,
+}
+
+impl Run {
+    fn say(&self, line: &str) {
+        print_line(line);
+    }
+
+    fn warn_history(&mut self, e: &HistoryError) {
+        if !self.history_warned {
+            eprintln!("warning: run history not fully recorded: {e}");
+            self.history_warned = true;
+        }
+    }
+
+    fn market(&mut self, id: &MarketId) -> Option<&mut MarketState> {
+        self.markets.iter_mut().find(|m| &m.id == id)
+    }
+
+    fn apply(&mut self, update: Update) {
+        match update {
+            Update::Spawned { market, .. } => {
+                if let Some(m) = self.market(&market) {
+                    m.started = Some(Instant::now());
+                }
+            }
+            Update::Event { market, event, line } => {
+                if self.json {
+                    print_line(&line);
+                }
+                self.event(&market, *event);
+            }
+            Update::Stray { market, line } => {
+                if self.json {
+                    let event =
+                        Event::Log { market: market.to_string(), stage: None, level: LogLevel::Info, message: line };
+                    print_line(&event.to_json_line());
+                } else {
+                    print_line(&format!("{market:<w$}  | {line}", w = self.width));
+                }
+            }
+            Update::Stderr { market, line } => eprintln!("[{market}] {line}"),
+            Update::Exited { market, exit } => self.exited(&market, &exit),
+        }
+    }
+
+    fn event(&mut self, market: &MarketId, event: Event) {
+        let (json, width, quarantine) = (self.json, self.width, self.buckets.quarantine.clone());
+        let run_id = self.run_id.clone();
+        let Some(m) = self.markets.iter_mut().find(|m| &m.id == market) else { return };
+        match event {
+            Event::RunStarted { stages, as_of, .. } => {
+                m.as_of = Some(as_of.clone());
+                if !json {
+                    let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
+                    print_line(&format!("{market:<width$}  as_of {as_of}: {}", names.join(" → ")));
+                }
+            }
+            Event::StageFinished { record, .. } => {
+                if !json {
+                    for line in report::stage_lines(market.as_str(), width, &record, &quarantine) {
+                        print_line(&line);
+                    }
+                }
+                let seq = m.records.len();
+                m.records.push(record);
+                let record = m.records.last().expect("just pushed");
+                if let Err(e) = self.history.record_stage(&run_id, market.as_str(), seq, record) {
+                    self.warn_history(&e);
+                }
+            }
+            Event::RunFinished { status, duration_ms, error, .. } => m.finished = Some((status, duration_ms, error)),
+            Event::Resources { peak_rss_bytes, .. } => m.peak_rss = Some(peak_rss_bytes),
+            Event::Log { stage: None, level: LogLevel::Warn | LogLevel::Error, message, .. } if !json => {
+                print_line(&format!("{market:<width$}  {message}"));
+            }
+            _ => {}
+        }
+    }
+
+    fn exited(&mut self, market: &MarketId, exit: &Exit) {
+        let (json, width, cancelled) = (self.json, self.width, self.cancelled);
+        let run_id = self.run_id.clone();
+        let Some(m) = self.markets.iter_mut().find(|m| &m.id == market) else { return };
+        let elapsed = m.started.map(|s| s.elapsed().as_millis() as u64).unwrap_or(0);
+        let (status, duration_ms, error) = match (&m.finished, exit.cancelled || cancelled) {
+            (Some(finished), _) => finished.clone(),
+            (None, true) => (RunStatus::Cancelled, elapsed, Some("cancelled".to_string())),
+            (None, false) => (RunStatus::Error, elapsed, Some(exit.describe(market))),
+        };
+        if m.finished.is_none() && json {
+            // The runner could not say how it ended: say it for it, so every market's stream ends alike.
+            let event = Event::RunFinished {
+                run_id: run_id.clone(),
+                market: market.to_string(),
+                status,
+                duration_ms,
+                error: error.clone(),
+            };
+            print_line(&event.to_json_line());
+        }
+        if !json {
+            for line in report::market_lines(market.as_str(), width, status, duration_ms, error.as_deref()) {
+                print_line(&line);
+            }
+        }
+        let end = MarketEnd {
+            market: market.to_string(),
+            status,
+            as_of: m.as_of.clone(),
+            error,
+            duration_ms: Some(duration_ms),
+            peak_rss_bytes: m.peak_rss,
+        };
+        m.end = Some(end.clone());
+        if let Err(e) = self.history.finish_market(&run_id, &end) {
+            self.warn_history(&e);
+        }
+    }
+
+    /// The overall status: cancelled if cancelled, else the worst market's.
+    fn status(&self) -> RunStatus {
+        if self.cancelled {
+            return RunStatus::Cancelled;
+        }
+        self.markets.iter().map(MarketState::status).max().unwrap_or(RunStatus::Ok)
+    }
+
+    /// Closes the run: history, summary, exit code.
+    fn finish(&mut self, endpoint: Option<String>, started: Instant) -> u8 {
+        let status = self.status();
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let end = RunEnd { status, endpoint, duration_ms, peak_rss_bytes: crate::sys::peak_rss_bytes(), error: None };
+        if let Err(e) = self.history.finish_run(&self.run_id, &end) {
+            self.warn_history(&e);
+        }
+        let summaries: Vec<MarketSummary> = self
+            .markets
+            .iter()
+            .map(|m| MarketSummary {
+                market: m.id.to_string(),
+                status: m.status(),
+                records: m.records.clone(),
+                duration_ms: m.end.as_ref().and_then(|e| e.duration_ms).unwrap_or(0),
+                error: m.end.as_ref().and_then(|e| e.error.clone()),
+            })
+            .collect();
+        if self.json {
+            let markets = summaries
+                .iter()
+                .map(|m| MarketLine {
+                    market: m.market.clone(),
+                    status: m.status,
+                    duration_ms: m.duration_ms,
+                    error: m.error.clone(),
+                })
+                .collect();
+            print_line(&Summary::new(Some(&self.run_id), status, started, markets, None).to_json_line());
+        } else {
+            print_line("");
+            print!("{}", report::summary(&summaries, duration_ms));
+            print_line(&format!("{}: {}", status.as_str(), next_step(status, &self.run_id)));
+        }
+        exit_code(status)
+    }
+
+    /// Records a run that stopped before its markets ran, and exits 2.
+    fn abort(&mut self, e: &RunError, started: Instant) -> u8 {
+        let end = RunEnd {
+            status: RunStatus::Error,
+            endpoint: None,
+            duration_ms: started.elapsed().as_millis() as u64,
+            peak_rss_bytes: crate::sys::peak_rss_bytes(),
+            error: Some(e.to_string()),
+        };
+        if let Err(history) = self.history.finish_run(&self.run_id, &end) {
+            self.warn_history(&history);
+        }
+        let run_id = self.run_id.clone();
+        environment_error(self.json, Some(&run_id), e, started)
+    }
+}
+
+/// What to do after a run with this status.
+fn next_step(status: RunStatus, run_id: &str) -> String {
+    match status {
+        RunStatus::Ok => format!("every check passed (run {run_id})"),
+        RunStatus::Alert => format!("passed with alerts: review the alerts above (run {run_id})"),
+        RunStatus::Fail => {
+            format!("a check or stage failed on the data: fix the input or the rules above (run {run_id})")
+        }
+        RunStatus::Error => format!("the environment failed: see the errors above, fix, and re-run (run {run_id})"),
+        RunStatus::Cancelled => format!("cancelled (run {run_id})"),
+    }
+}
+
+/// The final `{"event": "summary", ...}` line of `--json`.
+#[derive(Debug, Serialize)]
+struct Summary {
+    event: &'static str,
+    run_id: Option<String>,
+    status: RunStatus,
+    exit_code: u8,
+    duration_ms: u64,
+    /// Peak RSS of the `wb` process itself (runners report theirs in `resources` events).
+    peak_rss_bytes: Option<u64>,
+    markets: Vec<MarketLine>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct MarketLine {
+    market: String,
+    status: RunStatus,
+    duration_ms: u64,
+    error: Option<String>,
+}
+
+impl Summary {
+    fn new(
+        run_id: Option<&str>,
+        status: RunStatus,
+        started: Instant,
+        markets: Vec<MarketLine>,
+        error: Option<String>,
+    ) -> Self {
+        Self {
+            event: "summary",
+            run_id: run_id.map(str::to_string),
+            status,
+            exit_code: exit_code(status),
+            duration_ms: started.elapsed().as_millis() as u64,
+            peak_rss_bytes: crate::sys::peak_rss_bytes(),
+            markets,
+            error,
+        }
+    }
+
+    fn to_json_line(&self) -> String {
+        serde_json::to_string(self).expect("summary serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_worst_status() {
+        let codes =
+            [RunStatus::Ok, RunStatus::Alert, RunStatus::Fail, RunStatus::Error, RunStatus::Cancelled].map(exit_code);
+        assert_eq!(codes, [0, 0, 1, 2, 130]);
+    }
+
+    #[test]
+    fn run_ids_sort_by_time_and_carry_the_pid() {
+        let id = new_run_id();
+        assert!(id.ends_with(&format!("-{:x}", std::process::id())), "{id}");
+        assert_eq!(id.find('Z'), Some(18), "{id}");
+    }
+}
