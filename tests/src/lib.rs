@@ -5,16 +5,16 @@ use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use localstack::{Credentials, EmbeddedS3, S3Endpoint};
+use localstack::{Backend, RunningBackend, S3Endpoint};
 use pipeline_core::engine::{marker_key, raw_manifest_key, table_key};
 use pipeline_core::stages::BucketKind;
 use pipeline_core::{Buckets, Event, Market, RunOutcome, RunRequest, Stage, StageIo, StageRecord};
 use polars::prelude::*;
 
-/// A running embedded S3 with the four buckets, and the IO over it.
+/// A running S3 backend (the embedded one unless a test starts another) with the four buckets, and the IO over it.
 pub struct Harness {
-    /// The server; dropped with the harness.
-    pub s3: EmbeddedS3,
+    /// The backend; stopped when the harness is shut down or dropped.
+    pub backend: Option<RunningBackend>,
     /// Its endpoint.
     pub endpoint: S3Endpoint,
     /// Stage IO over the four buckets.
@@ -24,17 +24,30 @@ pub struct Harness {
 }
 
 impl Harness {
-    /// Starts an embedded S3 in a fresh temp dir and creates the buckets.
+    /// Starts an embedded S3 in a fresh temp dir (data under `dir/s3`) and creates the buckets.
     pub async fn start() -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
-        let s3 = EmbeddedS3::start(&dir.path().join("s3"), Credentials::local()).await.expect("embedded S3 starts");
-        let endpoint = s3.endpoint();
+        let backend = Backend::Embedded.start(dir.path()).await.expect("embedded S3 starts");
+        Self::on(backend, dir).await
+    }
+
+    /// Uses an already running backend and creates the buckets on it, through the same code path as every backend.
+    pub async fn on(backend: RunningBackend, dir: tempfile::TempDir) -> Harness {
+        let endpoint = backend.endpoint();
+        let backend = Some(backend);
         let buckets = Buckets::default();
         for bucket in buckets.all() {
             endpoint.create_bucket(bucket).await.expect("bucket created");
         }
         let io = StageIo::new(buckets, |bucket| endpoint.object_store(bucket).expect("store"));
-        Harness { s3, endpoint, io, dir }
+        Harness { backend, endpoint, io, dir }
+    }
+
+    /// Stops the backend and waits for it.
+    pub async fn shutdown(mut self) {
+        if let Some(backend) = self.backend.take() {
+            backend.shutdown().await;
+        }
     }
 
     /// Uploads a market's fixture folder into `raw/{market}/`.
