@@ -4,14 +4,19 @@
 //!
 //! The S3 endpoint, credentials and bucket names come from the environment, set by the supervisor:
 //! `WB_S3_ENDPOINT`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION` and `WB_BUCKETS` (JSON).
+//!
+//! object_store retries transient S3 failures (5xx, connection errors) with a short bounded backoff; every retry
+//! becomes a warning [`Event::Log`] line ([`retry_event`]), so it shows in `--json` output and under the market
+//! in the progress display.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use localstack::{Credentials, LocalAwsError, S3Endpoint};
+use localstack::{Credentials, LocalAwsError, RetryEvent, RetryLog, S3Endpoint};
 use object_store::ObjectStore;
+use pipeline_core::events::LogLevel;
 use pipeline_core::{Buckets, Event, RunRequest, RunStatus, Stage, StageIo, run_market};
 
 use crate::cli::RunnerArgs;
@@ -124,6 +129,8 @@ fn run(args: RunnerArgs) -> Result<(), RunnerError> {
     let env = RunnerEnv::from_env()?;
     let abort_after = abort_hook()?;
     let market = markets::load(args.market.as_str()).map_err(|e| RunnerError::Market(Box::new(e)))?;
+    let market_id = args.market.to_string();
+    RetryLog::global().on_retry(move |retry| print_event(&retry_event(&market_id, retry)));
     let mut stores: BTreeMap<String, Arc<dyn ObjectStore>> = BTreeMap::new();
     for bucket in env.buckets.all() {
         let store = env.endpoint.object_store(bucket).map_err(|e| RunnerError::Client(Box::new(e)))?;
@@ -152,6 +159,12 @@ fn run(args: RunnerArgs) -> Result<(), RunnerError> {
         print_event(&Event::Resources { market: args.market.to_string(), peak_rss_bytes });
     }
     Ok(())
+}
+
+/// The event a retry becomes: a warning log line of the market, e.g. `S3 retry 1 of GET
+/// http://127.0.0.1:41234/raw/foobar-au/_manifest.json after HTTP 503 Service Unavailable`.
+pub fn retry_event(market: &str, retry: &RetryEvent) -> Event {
+    Event::Log { market: market.to_string(), stage: None, level: LogLevel::Warn, message: retry.to_string() }
 }
 
 fn abort_hook() -> Result<Option<Stage>, RunnerError> {
@@ -184,6 +197,20 @@ mod tests {
         };
         let vars: BTreeMap<&str, String> = env.vars().into_iter().collect();
         assert_eq!(RunnerEnv::from_lookup(|name| vars.get(name).cloned()).unwrap(), env);
+    }
+
+    #[test]
+    fn a_retry_becomes_a_warning_log_line() {
+        let retry = RetryEvent {
+            method: "GET".into(),
+            uri: "http://127.0.0.1:9/raw/foobar-au/_manifest.json".into(),
+            retry: 2,
+            cause: "HTTP 503 Service Unavailable".into(),
+        };
+        assert_eq!(
+            retry_event("foobar-au", &retry).to_json_line(),
+            r#"{"event":"log","market":"foobar-au","stage":null,"level":"warn","message":"S3 retry 2 of GET http://127.0.0.1:9/raw/foobar-au/_manifest.json after HTTP 503 Service Unavailable"}"#
+        );
     }
 
     #[test]
