@@ -25,9 +25,70 @@ pub struct Cli {
 pub enum Command {
     /// Run a stage (and what it needs upstream, from cache where valid) for one or more markets.
     Run(RunArgs),
+    /// Start, inspect and stop a local AWS backend that outlives the command (`wb run` uses it while it runs).
+    Aws(AwsArgs),
     /// Internal: run one market in this process and print its events as JSON lines (started by `wb run`).
     #[command(hide = true)]
     Runner(RunnerArgs),
+}
+
+/// `wb aws`: its subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AwsCommand,
+}
+
+/// The `wb aws` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AwsCommand {
+    /// Start a backend and leave it running (state in .workbench/aws.json); prints its endpoint, version and
+    /// start-up time. For `endpoint`, only checks that AWS_ENDPOINT_URL answers.
+    Up(AwsUpArgs),
+    /// Show the running backend (endpoint, version, pid, uptime, buckets with object counts and sizes) and the
+    /// measured start-up times of the embedded S3 and of the LocalStack host process.
+    Status(AwsStatusArgs),
+    /// Stop the running backend and remove its state file.
+    Down(AwsDownArgs),
+    /// Create (first time, ~90 s, needs PyPI) or check the LocalStack venv in .workbench/localstack-venv.
+    Venv,
+    /// Internal: start a backend and serve it until SIGTERM (started detached by `wb aws up`).
+    #[command(hide = true)]
+    Serve(AwsServeArgs),
+}
+
+/// Options of `wb aws up`.
+#[derive(Debug, Clone, Args)]
+pub struct AwsUpArgs {
+    /// Backend: embedded, localstack, container or endpoint (default: `[aws] backend` in workbench.toml, else
+    /// embedded).
+    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    pub aws: Option<Backend>,
+}
+
+/// Options of `wb aws status`.
+#[derive(Debug, Clone, Args)]
+pub struct AwsStatusArgs {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `wb aws down`.
+#[derive(Debug, Clone, Args)]
+pub struct AwsDownArgs {
+    /// Only stop the running backend if it is this one.
+    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    pub aws: Option<Backend>,
+}
+
+/// Options of the hidden `wb aws serve`.
+#[derive(Debug, Clone, Args)]
+pub struct AwsServeArgs {
+    /// The backend to serve.
+    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    pub aws: Backend,
 }
 
 /// A registered market id, checked against the registry when parsed.
@@ -84,7 +145,8 @@ pub struct RunArgs {
     /// Print the runner's events as JSON lines (plus a final summary line) instead of the progress display.
     #[arg(long)]
     pub json: bool,
-    /// S3 backend: embedded (default), endpoint (AWS_ENDPOINT_URL), localstack or container.
+    /// S3 backend: embedded (default), endpoint (AWS_ENDPOINT_URL), localstack or container. Without it, the
+    /// backend `wb aws up` left running is used, else `[aws] backend` in workbench.toml, else embedded.
     #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
     pub aws: Option<Backend>,
     /// Directory holding `<market>/{customers,orders,interactions}.csv` and `_manifest.json` (default:
@@ -226,6 +288,29 @@ mod tests {
         assert_eq!(
             parse_date("2026-13-01").unwrap_err(),
             "'2026-13-01' is not a date (input is out of range): use YYYY-MM-DD, e.g. 2026-11-15"
+        );
+    }
+
+    #[test]
+    fn aws_subcommands_parse_their_backend() {
+        let Command::Aws(args) = Cli::try_parse_from(["wb", "aws", "up", "--aws", "localstack"]).unwrap().command
+        else {
+            panic!("expected aws")
+        };
+        assert!(matches!(args.command, AwsCommand::Up(AwsUpArgs { aws: Some(Backend::LocalStack) })));
+        let Command::Aws(args) = Cli::try_parse_from(["wb", "aws", "status", "--json"]).unwrap().command else {
+            panic!("expected aws")
+        };
+        assert!(matches!(args.command, AwsCommand::Status(AwsStatusArgs { json: true })));
+        let Command::Aws(args) = Cli::try_parse_from(["wb", "aws", "serve", "--aws", "embedded"]).unwrap().command
+        else {
+            panic!("expected aws")
+        };
+        assert!(matches!(args.command, AwsCommand::Serve(AwsServeArgs { aws: Backend::Embedded })));
+        let err = Cli::try_parse_from(["wb", "aws", "up", "--aws", "moto"]).unwrap_err().to_string();
+        assert!(
+            err.contains("unknown backend `moto`; expected one of embedded, localstack, container, endpoint"),
+            "{err}"
         );
     }
 

@@ -30,6 +30,21 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
+/// `10 B`, `3.4 KiB`, `12.0 MiB`, `1.5 GiB`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 /// The lines for a finished stage: `market stage status rows duration [cached]`, then one line per alert or
 /// failed check, the stage's error, and where rejected rows went (outputs in the `quarantine_bucket`).
 pub fn stage_lines(market: &str, width: usize, record: &StageRecord, quarantine_bucket: &str) -> Vec<String> {
@@ -131,6 +146,14 @@ mod tests {
     use pipeline_core::{CheckResult, StageStatus};
 
     use super::*;
+
+    #[test]
+    fn sizes_read_in_binary_units() {
+        assert_eq!(
+            [size(10), size(3 * 1024 + 512), size(12 * 1024 * 1024), size(3 << 30)],
+            ["10 B", "3.5 KiB", "12.0 MiB", "3.0 GiB"]
+        );
+    }
 
     fn record(stage: Stage, status: StageStatus, cache_hit: bool, rows: u64, duration_ms: u64) -> StageRecord {
         StageRecord {

@@ -1,17 +1,19 @@
-//! `wb run`: start the backend, provision it, start one runner per market through the [`Supervisor`], and own
-//! the run's state in one loop: print progress (or the events as JSON lines), record history, handle Ctrl-C,
-//! and turn the outcome into an exit code.
+//! `wb run`: start the backend (or use the one `wb aws up` left running), provision it, start one runner per
+//! market through the [`Supervisor`], and own the run's state in one loop: print progress (or the events as JSON
+//! lines), record history, handle Ctrl-C, and turn the outcome into an exit code. A backend that stops answering
+//! during the run is named in the run's error.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use localstack::{Backend, LocalAwsError, RunningBackend};
+use localstack::{Backend, LocalAwsError, RetryLog};
 use pipeline_core::events::LogLevel;
 use pipeline_core::{Buckets, Event, RunStatus, StageRecord};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::aws::session::{self, Choice, Session};
 use crate::cli::{MarketId, RunArgs};
 use crate::history::{History, HistoryError, MarketEnd, NewRun, RunEnd};
 use crate::provision::{self, ProvisionError};
@@ -48,8 +50,9 @@ pub enum RunError {
     /// The run history could not be opened.
     #[error(transparent)]
     History(#[from] HistoryError),
-    /// The backend did not start.
-    #[error("cannot start the {backend} S3 backend: {source}")]
+    /// The backend did not start (for `endpoint`: nothing answers at `AWS_ENDPOINT_URL`; its error names the
+    /// backend, the endpoint and what to do).
+    #[error("{}", backend_error(*backend, source))]
     Backend {
         /// Which backend.
         backend: Backend,
@@ -60,6 +63,13 @@ pub enum RunError {
     /// Buckets or fixtures could not be provisioned.
     #[error(transparent)]
     Provision(#[from] ProvisionError),
+}
+
+fn backend_error(backend: Backend, source: &LocalAwsError) -> String {
+    match backend {
+        Backend::Endpoint => source.to_string(),
+        _ => format!("cannot start the {backend} S3 backend: {source}"),
+    }
 }
 
 /// How `wb run` is invoked: its options, the runner program and the command line to record.
@@ -86,7 +96,10 @@ pub async fn run(invocation: Invocation) -> u8 {
         Err(e) => return environment_error(json, None, &e.into(), started),
     };
     let markets = invocation.args.selected_markets();
-    let backend = invocation.args.aws.or(workspace.backend()).unwrap_or_default();
+    // Retries of this process's own requests (provisioning); the runners report theirs as log events.
+    RetryLog::global().on_retry(|retry| eprintln!("warning: {retry}"));
+    let choice = session::choose(&workspace, invocation.args.aws).await;
+    let backend = choice.backend();
     let run_id = new_run_id();
     let git = crate::git::state(workspace.root());
     let new_run = NewRun {
@@ -126,7 +139,7 @@ pub async fn run(invocation: Invocation) -> u8 {
     // Ctrl-C is handled from here on: a backend that takes long to start can be cancelled too.
     let mut interrupt = std::pin::pin!(interrupted());
     let prepared = tokio::select! {
-        prepared = prepare(&workspace, backend, &fixtures, &markets, &run) => Some(prepared),
+        prepared = prepare(&workspace, choice, &fixtures, &markets, &run) => Some(prepared),
         () = &mut interrupt => None,
     };
     let backend_running = match prepared {
@@ -134,7 +147,7 @@ pub async fn run(invocation: Invocation) -> u8 {
         Some(Err(e)) => return run.abort(&e, started),
         None => {
             run.cancelled = true;
-            return run.finish(None, started);
+            return run.finish(None, started, None);
         }
     };
     let endpoint = backend_running.endpoint();
@@ -185,30 +198,47 @@ pub async fn run(invocation: Invocation) -> u8 {
             }
         }
     }
-    let code = run.finish(Some(endpoint.url.clone()), started);
+    let lost = if run.status() == RunStatus::Error {
+        session::answers(&endpoint).await.err().map(|reason| session::lost_message(backend, &endpoint.url, &reason))
+    } else {
+        None
+    };
+    let code = run.finish(Some(endpoint.url.clone()), started, lost);
     backend_running.shutdown().await;
     code
 }
 
-/// Starts the backend and provisions it; the backend is shut down again when provisioning fails.
+/// Starts the backend (or attaches to the running one) and provisions it; a backend it started is shut down
+/// again when provisioning fails.
 async fn prepare(
     workspace: &Workspace,
-    backend: Backend,
+    choice: Choice,
     fixtures: &Path,
     markets: &[MarketId],
     run: &Run,
-) -> Result<RunningBackend, RunError> {
+) -> Result<Session, RunError> {
     provision::check_fixtures(fixtures, markets)?;
-    if !run.json && backend != Backend::Embedded {
+    let backend = choice.backend();
+    if !run.json && matches!(choice, Choice::Own(Backend::LocalStack | Backend::Container)) {
         run.say(&format!("starting the {backend} backend (a first start can take a few minutes)"));
     }
     // Every backend keeps its state under `.workbench/` (the embedded one in `.workbench/s3`).
     let running =
-        backend.start(&workspace.state_dir()).await.map_err(|source| RunError::Backend { backend, source })?;
+        Session::start(workspace, choice, "wb run").await.map_err(|source| RunError::Backend { backend, source })?;
     let endpoint = running.endpoint();
     if !run.json {
-        let startup = report::duration(running.startup().as_millis() as u64);
-        run.say(&format!("S3 at {} ({}, up in {startup})", endpoint.url, running.version()));
+        match &running {
+            Session::Shared(state) => run.say(&format!(
+                "S3 at {} ({}; the {backend} backend `wb aws up` left running, `wb aws serve` pid {})",
+                endpoint.url,
+                running.version(),
+                state.pid
+            )),
+            Session::Own(_) => {
+                let startup = report::duration(running.startup().as_millis() as u64);
+                run.say(&format!("S3 at {} ({}, up in {startup})", endpoint.url, running.version()));
+            }
+        }
     }
     match provision::provision(&endpoint, &run.buckets, fixtures, markets, &workspace.fixture_index_path()).await {
         Ok(done) => {
@@ -432,11 +462,21 @@ impl Run {
         self.markets.iter().map(MarketState::status).max().unwrap_or(RunStatus::Ok)
     }
 
-    /// Closes the run: history, summary, exit code.
-    fn finish(&mut self, endpoint: Option<String>, started: Instant) -> u8 {
+    /// Closes the run: history, summary, exit code. `error` is a run-wide error (the backend was lost), said on
+    /// stderr and recorded.
+    fn finish(&mut self, endpoint: Option<String>, started: Instant, error: Option<String>) -> u8 {
         let status = self.status();
         let duration_ms = started.elapsed().as_millis() as u64;
-        let end = RunEnd { status, endpoint, duration_ms, peak_rss_bytes: crate::sys::peak_rss_bytes(), error: None };
+        if let Some(error) = &error {
+            eprintln!("error: {error}");
+        }
+        let end = RunEnd {
+            status,
+            endpoint,
+            duration_ms,
+            peak_rss_bytes: crate::sys::peak_rss_bytes(),
+            error: error.clone(),
+        };
         if let Err(e) = self.history.finish_run(&self.run_id, &end) {
             self.warn_history(&e);
         }
@@ -461,7 +501,7 @@ impl Run {
                     error: m.error.clone(),
                 })
                 .collect();
-            print_line(&Summary::new(Some(&self.run_id), status, started, markets, None).to_json_line());
+            print_line(&Summary::new(Some(&self.run_id), status, started, markets, error).to_json_line());
         } else {
             print_line("");
             print!("{}", report::summary(&summaries, duration_ms));
