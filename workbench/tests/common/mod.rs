@@ -139,3 +139,51 @@ pub fn events<'a>(lines: &'a [Value], name: &str) -> Vec<&'a Value> {
 pub fn describe(output: &Output) -> String {
     format!("status {:?}\n--- stdout\n{}\n--- stderr\n{}", output.status, stdout(output), stderr(output))
 }
+
+/// `.workbench/aws.json` of a root, parsed (the backend `wb aws up` left running).
+pub fn aws_state(root: &Root) -> workbench::aws::state::AwsState {
+    let path = root.path().join(".workbench/aws.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Runs `wb aws down` in its root when dropped, so a failing test leaves no backend running.
+pub struct AwsDown<'a>(pub &'a Root);
+
+impl Drop for AwsDown<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["aws", "down"]);
+    }
+}
+
+/// The workspace's own `.workbench/`, where the LocalStack venv is cached for every test run.
+pub fn shared_state_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    workspace.canonicalize().unwrap_or(workspace).join(".workbench")
+}
+
+/// `CI=true`: missing prerequisites fail the test instead of skipping it.
+pub fn on_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Makes the LocalStack venv usable in `root`: ensures it in the workspace's `.workbench/` (cached; about 90 s
+/// the first time) and links it into the root's `.workbench/`. `false` (after saying what is missing) when no
+/// Python >= 3.13 is here or the venv cannot be built; with `CI=true` that is a failure instead.
+pub fn link_localstack_venv(root: &Root) -> bool {
+    let shared = shared_state_dir();
+    match localstack::ensure_venv(&shared) {
+        Ok(venv) => {
+            let state = root.path().join(".workbench");
+            std::fs::create_dir_all(&state).unwrap();
+            std::os::unix::fs::symlink(&venv, localstack::venv_dir(&state)).unwrap();
+            true
+        }
+        Err(e @ (localstack::LocalAwsError::PythonNotFound { .. } | localstack::LocalAwsError::Venv { .. })) => {
+            assert!(!on_ci(), "CI=true, so the LocalStack venv is required: {e}");
+            eprintln!("SKIPPED (set CI=true to make this a failure): {e}");
+            false
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
