@@ -34,3 +34,23 @@ bench MB="300" MARKET="foobar-au":
 # Remove local run state (embedded S3 data, run history).
 clean-state:
     rm -rf .workbench
+
+# Start a local AWS backend that outlives the command, e.g. `just aws-up --aws localstack`; `wb run` uses it.
+aws-up *ARGS:
+    cargo run -- aws up {{ARGS}}
+
+# What runs where: endpoint, buckets, object counts, start-up times.
+aws-status *ARGS:
+    cargo run -- aws status {{ARGS}}
+
+# Stop the backend `just aws-up` started.
+aws-down:
+    cargo run -- aws down
+
+# Create (first time, ~90 s, needs PyPI) or check the LocalStack venv in .workbench/localstack-venv.
+localstack-venv:
+    cargo run -- aws venv
+
+# Build the offline LocalStack image for the `container` backend (root, Docker; FORCE=1 rebuilds).
+localstack-image:
+    localstack/image/build.sh
