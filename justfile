@@ -31,8 +31,9 @@ bench MB="300" MARKET="foobar-au":
     target/release/fixtures generate --target-mb {{MB}}
     cargo bench -p workbench --bench pipeline -- --fixtures fixtures/large --market {{MARKET}}
 
-# Remove local run state (embedded S3 data, run history).
+# Remove local run state (embedded S3 data, run history, LocalStack venv), stopping a running backend first.
 clean-state:
+    cargo run -q -- aws down
     rm -rf .workbench
 
 # Start a local AWS backend that outlives the command, e.g. `just aws-up --aws localstack`; `wb run` uses it.
