@@ -6,7 +6,7 @@ use chrono::Days;
 use polars::prelude::*;
 
 use super::{Input, Stage, StageContext, StageInputs, StageOutput, StageSpec, epoch_days, own_checks};
-use crate::checks::{CheckResult, CheckStatus};
+use crate::checks::CheckResult;
 use crate::error::{PolarsContext, Result};
 use crate::schema::Table;
 
@@ -188,28 +188,4 @@ pub fn report(checks: &[CheckResult]) -> PolarsResult<DataFrame> {
         "status" => checks.iter().map(|c| c.status.as_str()).collect::<Vec<_>>(),
         "message" => checks.iter().map(|c| c.message.as_str()).collect::<Vec<_>>(),
     )
-}
-
-/// Reads a check report table back into results (for cached validate outputs).
-pub fn from_report(df: &DataFrame) -> PolarsResult<Vec<CheckResult>> {
-    let s = |name: &str| -> PolarsResult<Vec<String>> {
-        Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
-    };
-    let (names, subjects, rules, statuses, messages) =
-        (s("check")?, s("subject")?, s("rule")?, s("status")?, s("message")?);
-    let measured: Vec<f64> = df.column("measured")?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-    Ok((0..df.height())
-        .map(|i| CheckResult {
-            name: names[i].clone(),
-            subject: subjects[i].clone(),
-            rule: rules[i].clone(),
-            measured: measured[i],
-            status: match statuses[i].as_str() {
-                "fail" => CheckStatus::Fail,
-                "alert" => CheckStatus::Alert,
-                _ => CheckStatus::Pass,
-            },
-            message: messages[i].clone(),
-        })
-        .collect())
 }
