@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use pipeline_core::{Event, Stage};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use crate::cli::{MarketId, PreviousRows};
 use crate::runner::RunnerEnv;
@@ -179,6 +179,11 @@ pub enum ExitHow {
 }
 
 impl Exit {
+    /// A runner that never ran: no events, no stderr.
+    fn not_started(how: ExitHow) -> Self {
+        Self { how, finished: false, cancelled: false, stderr_tail: Vec::new() }
+    }
+
     /// A sentence for a runner that ended without `run_finished`, with what to do and its stderr tail.
     pub fn describe(&self, market: &MarketId) -> String {
         let how = match &self.how {
@@ -265,32 +270,40 @@ impl Supervisor {
     /// with [`Update::Exited`]. The channel closes once every job is done and `updates` is dropped by the
     /// caller.
     pub fn spawn(&self, jobs: Vec<MarketJob>, updates: &mpsc::UnboundedSender<Update>, cancel: &CancelToken) {
-        let slots = Arc::new(Semaphore::new(self.jobs));
-        for job in jobs {
-            let (this, slots, updates, cancel) = (self.clone(), Arc::clone(&slots), updates.clone(), cancel.clone());
-            tokio::spawn(async move { this.run_job(job, slots, updates, cancel).await });
-        }
+        // One dispatcher hands out the slots in job order, so markets start in the order given.
+        let (this, updates, mut cancel) = (self.clone(), updates.clone(), cancel.clone());
+        tokio::spawn(async move {
+            let slots = Arc::new(Semaphore::new(this.jobs));
+            let mut jobs = jobs.into_iter();
+            while let Some(job) = jobs.next() {
+                let slot = tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => None,
+                    slot = Arc::clone(&slots).acquire_owned() => slot.ok(),
+                };
+                let Some(slot) = slot.filter(|_| !cancel.is_cancelled()) else {
+                    for job in std::iter::once(job).chain(jobs) {
+                        let exit = Exit { cancelled: true, ..Exit::not_started(ExitHow::NotStarted) };
+                        let _ = updates.send(Update::Exited { market: job.market, exit });
+                    }
+                    return;
+                };
+                let (this, updates, cancel) = (this.clone(), updates.clone(), cancel.clone());
+                tokio::spawn(async move { this.run_job(job, slot, updates, cancel).await });
+            }
+        });
     }
 
+    /// Runs one job in its slot (held until the runner has exited).
     async fn run_job(
         self,
         job: MarketJob,
-        slots: Arc<Semaphore>,
+        _slot: OwnedSemaphorePermit,
         updates: mpsc::UnboundedSender<Update>,
         mut cancel: CancelToken,
     ) {
         let market = job.market.clone();
-        let not_started = |how| Exit { how, finished: false, cancelled: false, stderr_tail: Vec::new() };
-        let slot = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => None,
-            slot = slots.acquire_owned() => slot.ok(),
-        };
-        if slot.is_none() || cancel.is_cancelled() {
-            let exit = Exit { cancelled: true, ..not_started(ExitHow::NotStarted) };
-            let _ = updates.send(Update::Exited { market, exit });
-            return;
-        }
+        let not_started = Exit::not_started;
         let mut child = match self.runner.command(&job, &self.env).spawn() {
             Ok(child) => child,
             Err(e) => {
