@@ -9,17 +9,18 @@ use std::time::Instant;
 
 use localstack::{Backend, LocalAwsError, RetryLog};
 use pipeline_core::events::LogLevel;
-use pipeline_core::{Buckets, Event, RunStatus, StageRecord};
+use pipeline_core::{Buckets, Event, RunStatus};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::aws::session::{self, Choice, Session};
 use crate::cli::{MarketId, RunArgs};
-use crate::history::{History, HistoryError, MarketEnd, NewRun, RunEnd};
+use crate::history::{History, HistoryError, NewRun, RunEnd};
 use crate::provision::{self, ProvisionError};
-use crate::report::{self, MarketSummary};
+use crate::recorder::{Applied, Recorder};
+use crate::report;
 use crate::runner::RunnerEnv;
-use crate::supervisor::{Cancel, Exit, MarketJob, RunnerCommand, Supervisor, Update};
+use crate::supervisor::{Cancel, MarketJob, RunnerCommand, Supervisor, Update};
 use crate::workspace::{Workspace, WorkspaceError};
 
 /// Exit code: every check passed, or only alerted.
@@ -85,6 +86,9 @@ pub struct Invocation {
 
 /// Runs `wb run` from the current directory and returns the exit code. Needs a multi-thread tokio runtime.
 pub async fn run(invocation: Invocation) -> u8 {
+    if invocation.args.dry_run {
+        return crate::dry_run::run(&invocation).await;
+    }
     let started = Instant::now();
     let json = invocation.args.json;
     let workspace = match Workspace::discover_from_cwd() {
@@ -122,18 +126,16 @@ pub async fn run(invocation: Invocation) -> u8 {
     }
 
     let mut run = Run {
-        run_id,
         json,
         history,
         buckets: workspace.settings().buckets.clone(),
         width: markets.iter().map(|m| m.as_str().len()).max().unwrap_or(0),
-        markets: markets.iter().map(|m| MarketState::new(m.clone())).collect(),
+        recorder: Recorder::new(run_id, &markets),
         history_warned: false,
-        cancelled: false,
     };
     if !json {
         let names: Vec<&str> = markets.iter().map(MarketId::as_str).collect();
-        run.say(&format!("run {}: {} on the {backend} S3 backend", run.run_id, names.join(", ")));
+        run.say(&format!("run {}: {} on the {backend} S3 backend", run.run_id(), names.join(", ")));
     }
     let fixtures = invocation.args.fixtures.clone().map(absolute).unwrap_or_else(|| workspace.default_fixtures_dir());
     // Ctrl-C is handled from here on: a backend that takes long to start can be cancelled too.
@@ -146,7 +148,7 @@ pub async fn run(invocation: Invocation) -> u8 {
         Some(Ok(running)) => running,
         Some(Err(e)) => return run.abort(&e, started),
         None => {
-            run.cancelled = true;
+            run.cancel();
             return run.finish(None, started, None);
         }
     };
@@ -169,7 +171,7 @@ pub async fn run(invocation: Invocation) -> u8 {
             stage: invocation.args.stage,
             as_of: invocation.args.as_of,
             no_cache: invocation.args.no_cache,
-            run_id: run.run_id.clone(),
+            run_id: run.run_id().to_string(),
             previous_rows,
         });
     }
@@ -189,8 +191,8 @@ pub async fn run(invocation: Invocation) -> u8 {
                 Some(update) => run.apply(update),
                 None => break,
             },
-            () = &mut interrupt, if !run.cancelled => {
-                run.cancelled = true;
+            () = &mut interrupt, if !run.is_cancelled() => {
+                run.cancel();
                 cancel.cancel();
                 if !json {
                     run.say("cancelling: stopping the runners");
@@ -198,7 +200,7 @@ pub async fn run(invocation: Invocation) -> u8 {
             }
         }
     }
-    let lost = if run.status() == RunStatus::Error {
+    let lost = if run.recorder.status() == RunStatus::Error {
         session::answers(&endpoint).await.err().map(|reason| session::lost_message(backend, &endpoint.url, &reason))
     } else {
         None
@@ -261,7 +263,7 @@ async fn prepare(
 }
 
 /// Resolves on Ctrl-C (and on SIGTERM on Unix).
-async fn interrupted() {
+pub(crate) async fn interrupted() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -303,41 +305,21 @@ fn print_line(line: &str) {
     let _ = out.flush();
 }
 
-/// One market's state during the run.
-#[derive(Debug)]
-struct MarketState {
-    id: MarketId,
-    records: Vec<StageRecord>,
-    as_of: Option<String>,
-    finished: Option<(RunStatus, u64, Option<String>)>,
-    end: Option<MarketEnd>,
-    peak_rss: Option<u64>,
-    started: Option<Instant>,
-}
-
-impl MarketState {
-    fn new(id: MarketId) -> Self {
-        Self { id, records: Vec::new(), as_of: None, finished: None, end: None, peak_rss: None, started: None }
-    }
-
-    fn status(&self) -> RunStatus {
-        self.end.as_ref().map(|e| e.status).unwrap_or(RunStatus::Cancelled)
-    }
-}
-
-/// The run's state, owned by the loop in [`run`].
+/// The run's state, owned by the loop in [`run`]: the [`Recorder`] (markets and history) plus printing.
 struct Run {
-    run_id: String,
     json: bool,
     history: History,
     buckets: Buckets,
     width: usize,
-    markets: Vec<MarketState>,
+    recorder: Recorder,
     history_warned: bool,
-    cancelled: bool,
 }
 
 impl Run {
+    fn run_id(&self) -> &str {
+        self.recorder.run_id()
+    }
+
     fn say(&self, line: &str) {
         print_line(line);
     }
@@ -349,148 +331,94 @@ impl Run {
         }
     }
 
-    fn market(&mut self, id: &MarketId) -> Option<&mut MarketState> {
-        self.markets.iter_mut().find(|m| &m.id == id)
+    fn cancel(&mut self) {
+        self.recorder.cancel();
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.recorder.is_cancelled()
     }
 
     fn apply(&mut self, update: Update) {
+        let (applied, written) = self.recorder.apply(&mut self.history, &update);
+        if let Err(e) = written {
+            self.warn_history(&e);
+        }
+        let (json, width) = (self.json, self.width);
         match update {
-            Update::Spawned { market, .. } => {
-                if let Some(m) = self.market(&market) {
-                    m.started = Some(Instant::now());
-                }
-            }
             Update::Event { market, event, line } => {
-                if self.json {
+                if json {
                     print_line(&line);
+                    return;
                 }
-                self.event(&market, *event);
+                match *event {
+                    Event::RunStarted { stages, as_of, .. } => {
+                        let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
+                        print_line(&format!("{market:<width$}  as_of {as_of}: {}", names.join(" → ")));
+                    }
+                    Event::StageFinished { record, .. } => {
+                        for line in report::stage_lines(market.as_str(), width, &record, &self.buckets.quarantine) {
+                            print_line(&line);
+                        }
+                    }
+                    Event::Log { stage: None, level: LogLevel::Warn | LogLevel::Error, message, .. } => {
+                        print_line(&format!("{market:<width$}  {message}"));
+                    }
+                    _ => {}
+                }
             }
             Update::Stray { market, line } => {
-                if self.json {
+                if json {
                     let event =
                         Event::Log { market: market.to_string(), stage: None, level: LogLevel::Info, message: line };
                     print_line(&event.to_json_line());
                 } else {
-                    print_line(&format!("{market:<w$}  | {line}", w = self.width));
+                    print_line(&format!("{market:<width$}  | {line}"));
                 }
             }
             Update::Stderr { market, line } => eprintln!("[{market}] {line}"),
-            Update::Exited { market, exit } => self.exited(&market, &exit),
-        }
-    }
-
-    fn event(&mut self, market: &MarketId, event: Event) {
-        let (json, width, quarantine) = (self.json, self.width, self.buckets.quarantine.clone());
-        let run_id = self.run_id.clone();
-        let Some(m) = self.markets.iter_mut().find(|m| &m.id == market) else { return };
-        match event {
-            Event::RunStarted { stages, as_of, .. } => {
-                m.as_of = Some(as_of.clone());
-                if !json {
-                    let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
-                    print_line(&format!("{market:<width$}  as_of {as_of}: {}", names.join(" → ")));
+            Update::Spawned { .. } => {}
+            Update::Exited { market, .. } => {
+                let Applied::MarketEnded { end, said_by_runner } = applied else { return };
+                if json && !said_by_runner {
+                    // The runner could not say how it ended: say it for it, so every market's stream ends alike.
+                    let event = Event::RunFinished {
+                        run_id: self.run_id().to_string(),
+                        market: market.to_string(),
+                        status: end.status,
+                        duration_ms: end.duration_ms.unwrap_or(0),
+                        error: end.error.clone(),
+                    };
+                    print_line(&event.to_json_line());
                 }
-            }
-            Event::StageFinished { record, .. } => {
                 if !json {
-                    for line in report::stage_lines(market.as_str(), width, &record, &quarantine) {
+                    let lines = report::market_lines(
+                        market.as_str(),
+                        width,
+                        end.status,
+                        end.duration_ms.unwrap_or(0),
+                        end.error.as_deref(),
+                    );
+                    for line in lines {
                         print_line(&line);
                     }
                 }
-                let seq = m.records.len();
-                m.records.push(record);
-                let record = m.records.last().expect("just pushed");
-                if let Err(e) = self.history.record_stage(&run_id, market.as_str(), seq, record) {
-                    self.warn_history(&e);
-                }
-            }
-            Event::RunFinished { status, duration_ms, error, .. } => m.finished = Some((status, duration_ms, error)),
-            Event::Resources { peak_rss_bytes, .. } => m.peak_rss = Some(peak_rss_bytes),
-            Event::Log { stage: None, level: LogLevel::Warn | LogLevel::Error, message, .. } if !json => {
-                print_line(&format!("{market:<width$}  {message}"));
-            }
-            _ => {}
-        }
-    }
-
-    fn exited(&mut self, market: &MarketId, exit: &Exit) {
-        let (json, width, cancelled) = (self.json, self.width, self.cancelled);
-        let run_id = self.run_id.clone();
-        let Some(m) = self.markets.iter_mut().find(|m| &m.id == market) else { return };
-        let elapsed = m.started.map(|s| s.elapsed().as_millis() as u64).unwrap_or(0);
-        let (status, duration_ms, error) = match (&m.finished, exit.cancelled || cancelled) {
-            (Some(finished), _) => finished.clone(),
-            (None, true) => (RunStatus::Cancelled, elapsed, Some("cancelled".to_string())),
-            (None, false) => (RunStatus::Error, elapsed, Some(exit.describe(market))),
-        };
-        if m.finished.is_none() && json {
-            // The runner could not say how it ended: say it for it, so every market's stream ends alike.
-            let event = Event::RunFinished {
-                run_id: run_id.clone(),
-                market: market.to_string(),
-                status,
-                duration_ms,
-                error: error.clone(),
-            };
-            print_line(&event.to_json_line());
-        }
-        if !json {
-            for line in report::market_lines(market.as_str(), width, status, duration_ms, error.as_deref()) {
-                print_line(&line);
             }
         }
-        let end = MarketEnd {
-            market: market.to_string(),
-            status,
-            as_of: m.as_of.clone(),
-            error,
-            duration_ms: Some(duration_ms),
-            peak_rss_bytes: m.peak_rss,
-        };
-        m.end = Some(end.clone());
-        if let Err(e) = self.history.finish_market(&run_id, &end) {
-            self.warn_history(&e);
-        }
-    }
-
-    /// The overall status: cancelled if cancelled, else the worst market's.
-    fn status(&self) -> RunStatus {
-        if self.cancelled {
-            return RunStatus::Cancelled;
-        }
-        self.markets.iter().map(MarketState::status).max().unwrap_or(RunStatus::Ok)
     }
 
     /// Closes the run: history, summary, exit code. `error` is a run-wide error (the backend was lost), said on
     /// stderr and recorded.
     fn finish(&mut self, endpoint: Option<String>, started: Instant, error: Option<String>) -> u8 {
-        let status = self.status();
+        let status = self.recorder.final_status(error.as_deref());
         let duration_ms = started.elapsed().as_millis() as u64;
         if let Some(error) = &error {
             eprintln!("error: {error}");
         }
-        let end = RunEnd {
-            status,
-            endpoint,
-            duration_ms,
-            peak_rss_bytes: crate::sys::peak_rss_bytes(),
-            error: error.clone(),
-        };
-        if let Err(e) = self.history.finish_run(&self.run_id, &end) {
+        if let Err(e) = self.recorder.finish(&mut self.history, endpoint, duration_ms, error.clone()) {
             self.warn_history(&e);
         }
-        let summaries: Vec<MarketSummary> = self
-            .markets
-            .iter()
-            .map(|m| MarketSummary {
-                market: m.id.to_string(),
-                status: m.status(),
-                records: m.records.clone(),
-                duration_ms: m.end.as_ref().and_then(|e| e.duration_ms).unwrap_or(0),
-                error: m.end.as_ref().and_then(|e| e.error.clone()),
-            })
-            .collect();
+        let summaries = self.recorder.summaries();
         if self.json {
             let markets = summaries
                 .iter()
@@ -501,11 +429,11 @@ impl Run {
                     error: m.error.clone(),
                 })
                 .collect();
-            print_line(&Summary::new(Some(&self.run_id), status, started, markets, error).to_json_line());
+            print_line(&Summary::new(Some(self.run_id()), status, started, markets, error).to_json_line());
         } else {
             print_line("");
             print!("{}", report::summary(&summaries, duration_ms));
-            print_line(&format!("{}: {}", status.as_str(), next_step(status, &self.run_id)));
+            print_line(&format!("{}: {}", status.as_str(), next_step(status, self.run_id())));
         }
         exit_code(status)
     }
@@ -519,10 +447,10 @@ impl Run {
             peak_rss_bytes: crate::sys::peak_rss_bytes(),
             error: Some(e.to_string()),
         };
-        if let Err(history) = self.history.finish_run(&self.run_id, &end) {
+        let run_id = self.run_id().to_string();
+        if let Err(history) = self.history.finish_run(&run_id, &end) {
             self.warn_history(&history);
         }
-        let run_id = self.run_id.clone();
         environment_error(self.json, Some(&run_id), e, started)
     }
 }

@@ -258,12 +258,20 @@ pub struct Supervisor {
     runner: RunnerCommand,
     env: RunnerEnv,
     jobs: usize,
+    slots: Option<Arc<Semaphore>>,
 }
 
 impl Supervisor {
     /// A supervisor running `runner` against `env`, at most `jobs` at once (at least one).
     pub fn new(runner: RunnerCommand, env: RunnerEnv, jobs: usize) -> Self {
-        Self { runner, env, jobs: jobs.max(1) }
+        Self { runner, env, jobs: jobs.max(1), slots: None }
+    }
+
+    /// Takes runner slots from `slots` instead of its own `jobs` limit, so several runs started one after the
+    /// other (the TUI's) share one limit on how many markets run at once.
+    pub fn with_slots(mut self, slots: Arc<Semaphore>) -> Self {
+        self.slots = Some(slots);
+        self
     }
 
     /// Starts a task per job (on the current tokio runtime); each sends its updates on `updates` and ends
@@ -273,7 +281,7 @@ impl Supervisor {
         // One dispatcher hands out the slots in job order, so markets start in the order given.
         let (this, updates, mut cancel) = (self.clone(), updates.clone(), cancel.clone());
         tokio::spawn(async move {
-            let slots = Arc::new(Semaphore::new(this.jobs));
+            let slots = this.slots.clone().unwrap_or_else(|| Arc::new(Semaphore::new(this.jobs)));
             let mut jobs = jobs.into_iter();
             while let Some(job) = jobs.next() {
                 let slot = tokio::select! {
