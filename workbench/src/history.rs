@@ -2,9 +2,15 @@
 //!
 //! The run row is written when the run starts (status `running`), each stage as it finishes, each market when
 //! its runner ends, and the run is closed in one transaction at the end, so a run is recorded even when it
-//! fails. A `running` run whose `wb` process is gone (it crashed or was killed) is marked `interrupted` when the
-//! history is next opened. The schema is created and migrated on open (`PRAGMA user_version`); WAL mode lets a
-//! TUI read while a run writes.
+//! fails. A run whose runner did not compile is recorded whole in one transaction as `build_failed`
+//! ([`History::record_build_failure`]). A `running` run whose `wb` process is gone (it crashed or was killed)
+//! is marked `interrupted` when the history is next opened. The schema is created and migrated on open
+//! (`PRAGMA user_version`; migrations are only ever appended, so old databases upgrade in place); WAL mode lets
+//! a TUI read while a run writes.
+//!
+//! Reading: [`History::list_runs`] for the run list, [`History::resolve_run_id`] to turn what a person typed
+//! (an id, a unique prefix, `last`) into an id, and [`History::run_detail`] for everything about one run in one
+//! consistent snapshot (`wb show`, the TUI's run view).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,8 +22,11 @@ use chrono::{SecondsFormat, Utc};
 use pipeline_core::{RunStatus, StageRecord};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-/// Schema migrations, in order; `PRAGMA user_version` is how many have been applied.
-const MIGRATIONS: &[&str] = &[r#"
+/// Schema migrations, in order; `PRAGMA user_version` is how many have been applied. Append only: a database
+/// of any earlier version is upgraded by the ones it lacks, so never edit one that has shipped.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
 CREATE TABLE runs (
     run_id         TEXT PRIMARY KEY,
     started_at     TEXT NOT NULL,
@@ -89,7 +98,10 @@ CREATE TABLE checks (
     PRIMARY KEY (run_id, market, stage, seq),
     FOREIGN KEY (run_id, market, stage) REFERENCES stage_runs (run_id, market, stage) ON DELETE CASCADE
 );
-"#];
+"#,
+    // 2: the time from a file save to the run's results, set by the watch mode.
+    "ALTER TABLE runs ADD COLUMN feedback_ms INTEGER;",
+];
 
 /// Why the history could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -134,13 +146,40 @@ pub enum HistoryError {
         #[source]
         source: rusqlite::Error,
     },
+    /// A run id prefix matches more than one run.
+    #[error("run id '{prefix}' is ambiguous: it matches {}; type more of the id", candidate_list(candidates))]
+    AmbiguousRunId {
+        /// What was typed.
+        prefix: String,
+        /// The ids it matches, newest first.
+        candidates: Vec<String>,
+    },
+    /// No run has this id.
+    #[error("no run '{run_id}' in {path}: list runs with `wb runs`")]
+    NoRun {
+        /// The database file.
+        path: PathBuf,
+        /// The id asked for.
+        run_id: String,
+    },
+}
+
+/// How many candidates an ambiguous prefix's error lists before saying how many more there are.
+const CANDIDATES_SHOWN: usize = 10;
+
+fn candidate_list(candidates: &[String]) -> String {
+    let shown = candidates.iter().take(CANDIDATES_SHOWN).map(String::as_str).collect::<Vec<_>>().join(", ");
+    match candidates.len().saturating_sub(CANDIDATES_SHOWN) {
+        0 => format!("{} runs: {shown}", candidates.len()),
+        more => format!("{} runs: {shown} and {more} more", candidates.len()),
+    }
 }
 
 /// Result alias of this module.
 pub type Result<T, E = HistoryError> = std::result::Result<T, E>;
 
 /// A run's (or a market's) status in history: a [`RunStatus`] once finished, `running` before, `interrupted`
-/// when the process died without finishing it.
+/// when the process died without finishing it, `build_failed` when the runner did not compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum HistoryStatus {
     /// Started, not finished (yet).
@@ -149,6 +188,14 @@ pub enum HistoryStatus {
     Done(RunStatus),
     /// Its `wb` process died before finishing it.
     Interrupted,
+    /// Never ran: building the runner from the current sources failed (the compiler's error is the run's).
+    BuildFailed,
+}
+
+impl From<RunStatus> for HistoryStatus {
+    fn from(status: RunStatus) -> Self {
+        HistoryStatus::Done(status)
+    }
 }
 
 impl HistoryStatus {
@@ -158,6 +205,7 @@ impl HistoryStatus {
             HistoryStatus::Running => "running",
             HistoryStatus::Done(status) => status.as_str(),
             HistoryStatus::Interrupted => "interrupted",
+            HistoryStatus::BuildFailed => "build_failed",
         }
     }
 }
@@ -175,6 +223,7 @@ impl FromStr for HistoryStatus {
         Ok(match s {
             "running" => HistoryStatus::Running,
             "interrupted" => HistoryStatus::Interrupted,
+            "build_failed" => HistoryStatus::BuildFailed,
             "ok" => HistoryStatus::Done(RunStatus::Ok),
             "alert" => HistoryStatus::Done(RunStatus::Alert),
             "fail" => HistoryStatus::Done(RunStatus::Fail),
@@ -216,13 +265,15 @@ pub struct NewRun {
     pub pid_start: Option<u64>,
 }
 
-/// How a market ended.
+/// A market of a run: how it ended. Written as a [`MarketEnd`] (a finished [`RunStatus`]) and read back as a
+/// [`MarketRow`] (a [`HistoryStatus`], which may also be `running`, `interrupted` or `build_failed`); one
+/// definition so the two cannot drift apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MarketEnd {
+pub struct MarketOutcome<S> {
     /// Market.
     pub market: String,
     /// Outcome.
-    pub status: RunStatus,
+    pub status: S,
     /// as_of used.
     pub as_of: Option<String>,
     /// The error that ended it.
@@ -283,24 +334,15 @@ pub struct RunRow {
     pub peak_rss_bytes: Option<u64>,
     /// Run-level error.
     pub error: Option<String>,
+    /// Time from the file save that triggered the run to its results (watch mode only).
+    pub feedback_ms: Option<u64>,
 }
 
-/// A row of `run_markets`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MarketRow {
-    /// Market.
-    pub market: String,
-    /// Status.
-    pub status: HistoryStatus,
-    /// as_of used.
-    pub as_of: Option<String>,
-    /// Error.
-    pub error: Option<String>,
-    /// Wall time.
-    pub duration_ms: Option<u64>,
-    /// The runner's peak RSS.
-    pub peak_rss_bytes: Option<u64>,
-}
+/// How a market ended, as [`History::finish_market`] records it.
+pub type MarketEnd = MarketOutcome<RunStatus>;
+
+/// A row of `run_markets`, as read back.
+pub type MarketRow = MarketOutcome<HistoryStatus>;
 
 /// A row of `stage_runs` with its tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,6 +392,31 @@ pub struct CheckRow {
     pub message: String,
 }
 
+/// Everything recorded about one run, read in one snapshot: what `wb show` prints and the TUI's run view shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunDetail {
+    /// The run.
+    pub run: RunRow,
+    /// Its markets, in the order they were selected.
+    pub markets: Vec<MarketRow>,
+    /// Its stages with their tables, by market (selection order) then execution order.
+    pub stages: Vec<StageRow>,
+    /// Its checks, by market, stage and order.
+    pub checks: Vec<CheckRow>,
+}
+
+impl RunDetail {
+    /// The stages of `market`, in execution order.
+    pub fn stages_of<'a>(&'a self, market: &'a str) -> impl Iterator<Item = &'a StageRow> + 'a {
+        self.stages.iter().filter(move |s| s.market == market)
+    }
+
+    /// The checks of `market`'s `stage`, in order.
+    pub fn checks_of<'a>(&'a self, market: &'a str, stage: &'a str) -> impl Iterator<Item = &'a CheckRow> + 'a {
+        self.checks.iter().filter(move |c| c.market == market && c.stage == stage)
+    }
+}
+
 /// The run history database.
 #[derive(Debug)]
 pub struct History {
@@ -385,7 +452,13 @@ impl History {
         &self.path
     }
 
-    fn sql(&self, source: rusqlite::Error) -> HistoryError {
+    /// The open connection, for read-only queries that belong to other modules (diff, affected, KPIs).
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// An SQL error on this database, with its path.
+    pub(crate) fn sql(&self, source: rusqlite::Error) -> HistoryError {
         HistoryError::Sql { path: self.path.clone(), source }
     }
 
@@ -396,38 +469,32 @@ impl History {
 
     /// Records a run as `running`, with its markets.
     pub fn begin_run(&mut self, run: &NewRun) -> Result<()> {
-        let markets = serde_json::to_string(&run.markets).expect("strings serialise");
         let tx = self.tx()?;
-        let result = (|| {
-            tx.execute(
-                "INSERT INTO runs (run_id, started_at, status, command, git_commit, git_dirty, backend, endpoint,
-                    markets, stage, as_of, no_cache, pid, pid_start)
-                 VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                params![
-                    run.run_id,
-                    run.started_at,
-                    run.command,
-                    run.git_commit,
-                    run.git_dirty,
-                    run.backend,
-                    run.endpoint,
-                    markets,
-                    run.stage,
-                    run.as_of,
-                    run.no_cache,
-                    run.pid,
-                    run.pid_start.map(|t| t as i64),
-                ],
-            )?;
-            for market in &run.markets {
-                tx.execute(
-                    "INSERT INTO run_markets (run_id, market, status) VALUES (?1, ?2, 'running')",
-                    params![run.run_id, market],
-                )?;
-            }
-            tx.commit()
-        })();
+        let result = insert_run(&tx, run, HistoryStatus::Running, None).and_then(|()| tx.commit());
         result.map_err(|e| self.sql(e))
+    }
+
+    /// Records, in one transaction, a run that never ran because its runner failed to build (`cargo build`
+    /// before a run, in the TUI): the run and each of its markets with status `build_failed`, finished now,
+    /// `error` (the compiler's message) as the run's error, and `duration_ms` (the build's wall time).
+    pub fn record_build_failure(&mut self, run: &NewRun, error: &str, duration_ms: u64) -> Result<()> {
+        let tx = self.tx()?;
+        let end = Some((error, duration_ms));
+        let result = insert_run(&tx, run, HistoryStatus::BuildFailed, end).and_then(|()| tx.commit());
+        result.map_err(|e| self.sql(e))
+    }
+
+    /// Sets the time from the file save that triggered `run_id` to its results (set by the watch mode once the
+    /// results are shown). Errors with [`HistoryError::NoRun`] when there is no such run.
+    pub fn set_feedback_ms(&mut self, run_id: &str, ms: u64) -> Result<()> {
+        let changed = self
+            .conn
+            .execute("UPDATE runs SET feedback_ms = ?2 WHERE run_id = ?1", params![run_id, ms as i64])
+            .map_err(|e| self.sql(e))?;
+        if changed == 0 {
+            return Err(HistoryError::NoRun { path: self.path.clone(), run_id: run_id.to_string() });
+        }
+        Ok(())
     }
 
     /// Records a finished stage (its row, tables and checks) of `market` in `run_id`; `seq` orders stages.
@@ -599,10 +666,52 @@ impl History {
         Ok(self.runs_where("run_id = ?1", params![run_id])?.into_iter().next())
     }
 
+    /// Everything about `run_id` (the run, its markets, stages with tables, checks), read in one transaction so
+    /// a run being written meanwhile is seen whole or not at all; `None` when there is no such run.
+    pub fn run_detail(&self, run_id: &str) -> Result<Option<RunDetail>> {
+        // A read transaction: every query below sees the same snapshot (WAL), even while a run writes.
+        let snapshot = self.conn.unchecked_transaction().map_err(|e| self.sql(e))?;
+        let Some(run) = self.run(run_id)? else { return Ok(None) };
+        let detail = RunDetail {
+            run,
+            markets: self.run_markets(run_id)?,
+            stages: self.run_stages(run_id)?,
+            checks: self.run_checks(run_id)?,
+        };
+        drop(snapshot);
+        Ok(Some(detail))
+    }
+
+    /// The id of the run `what` names: `last` (the newest run), a full id, or a prefix of exactly one id (a
+    /// full id wins over being a prefix of longer ones). `None` when nothing matches (or `what` is empty);
+    /// [`HistoryError::AmbiguousRunId`] listing the candidates, newest first, when a prefix matches several.
+    pub fn resolve_run_id(&self, what: &str) -> Result<Option<String>> {
+        if what == "last" {
+            return Ok(self.list_runs(1)?.into_iter().next().map(|r| r.run_id));
+        }
+        if what.is_empty() {
+            return Ok(None);
+        }
+        let mut candidates: Vec<String> = self
+            .conn
+            .prepare(
+                "SELECT run_id FROM runs WHERE substr(run_id, 1, length(?1)) = ?1
+                 ORDER BY run_id = ?1 DESC, started_at DESC, rowid DESC",
+            )
+            .and_then(|mut stmt| stmt.query_map(params![what], |r| r.get(0))?.collect())
+            .map_err(|e| self.sql(e))?;
+        match candidates.len() {
+            0 => Ok(None),
+            1 => Ok(candidates.pop()),
+            _ if candidates[0] == what => Ok(Some(candidates.swap_remove(0))),
+            _ => Err(HistoryError::AmbiguousRunId { prefix: what.to_string(), candidates }),
+        }
+    }
+
     fn runs_where(&self, condition: &str, args: impl rusqlite::Params) -> Result<Vec<RunRow>> {
         let sql = format!(
             "SELECT run_id, started_at, finished_at, status, command, git_commit, git_dirty, backend, endpoint,
-                markets, stage, as_of, no_cache, duration_ms, peak_rss_bytes, error
+                markets, stage, as_of, no_cache, duration_ms, peak_rss_bytes, error, feedback_ms
              FROM runs WHERE {condition}"
         );
         self.conn
@@ -627,6 +736,7 @@ impl History {
                         duration_ms: opt_u64(r, 13)?,
                         peak_rss_bytes: opt_u64(r, 14)?,
                         error: r.get(15)?,
+                        feedback_ms: opt_u64(r, 16)?,
                     })
                 })?
                 .collect()
@@ -731,6 +841,47 @@ impl History {
     }
 }
 
+/// Inserts `run` and its markets with `status`; `end` (error, duration) closes them at once (`finished_at` now).
+fn insert_run(
+    tx: &Transaction<'_>,
+    run: &NewRun,
+    status: HistoryStatus,
+    end: Option<(&str, u64)>,
+) -> rusqlite::Result<()> {
+    let markets = serde_json::to_string(&run.markets).expect("strings serialise");
+    tx.execute(
+        "INSERT INTO runs (run_id, started_at, status, command, git_commit, git_dirty, backend, endpoint, markets,
+            stage, as_of, no_cache, pid, pid_start, finished_at, error, duration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        params![
+            run.run_id,
+            run.started_at,
+            status.as_str(),
+            run.command,
+            run.git_commit,
+            run.git_dirty,
+            run.backend,
+            run.endpoint,
+            markets,
+            run.stage,
+            run.as_of,
+            run.no_cache,
+            run.pid,
+            run.pid_start.map(|t| t as i64),
+            end.map(|_| now()),
+            end.map(|(error, _)| error),
+            end.map(|(_, ms)| ms as i64),
+        ],
+    )?;
+    for market in &run.markets {
+        tx.execute(
+            "INSERT INTO run_markets (run_id, market, status) VALUES (?1, ?2, ?3)",
+            params![run.run_id, market, status.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
 fn status(row: &rusqlite::Row, idx: usize) -> rusqlite::Result<HistoryStatus> {
     let text: String = row.get(idx)?;
     text.parse()
@@ -767,6 +918,7 @@ mod tests {
         for status in [
             HistoryStatus::Running,
             HistoryStatus::Interrupted,
+            HistoryStatus::BuildFailed,
             HistoryStatus::Done(RunStatus::Ok),
             HistoryStatus::Done(RunStatus::Alert),
             HistoryStatus::Done(RunStatus::Fail),
@@ -775,6 +927,18 @@ mod tests {
         ] {
             assert_eq!(status.as_str().parse::<HistoryStatus>(), Ok(status));
         }
+        assert_eq!(HistoryStatus::BuildFailed.as_str(), "build_failed");
+    }
+
+    #[test]
+    fn an_ambiguous_prefix_lists_ten_candidates_then_how_many_more() {
+        let ids: Vec<String> = (0..12).map(|i| format!("r{i:02}")).collect();
+        let err = HistoryError::AmbiguousRunId { prefix: "r".into(), candidates: ids };
+        assert_eq!(
+            err.to_string(),
+            "run id 'r' is ambiguous: it matches 12 runs: r00, r01, r02, r03, r04, r05, r06, r07, r08, r09 and 2 \
+             more; type more of the id"
+        );
     }
 
     #[test]
@@ -783,7 +947,7 @@ mod tests {
         let path = dir.path().join("h.sqlite");
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         let err = History::open(&path).unwrap_err().to_string();
-        assert!(err.contains("schema version 99, newer than this wb knows (1); update wb"), "{err}");
+        assert!(err.contains("schema version 99, newer than this wb knows (2); update wb"), "{err}");
     }
 
     #[test]
@@ -793,7 +957,8 @@ mod tests {
         drop(History::open(&path).unwrap());
         let history = History::open(&path).unwrap();
         let version: i64 = history.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 1);
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        assert_eq!(version, 2);
         let mode: String = history.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
     }
