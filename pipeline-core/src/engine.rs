@@ -8,13 +8,14 @@ use std::time::Instant;
 use bytes::Bytes;
 use chrono::NaiveDate;
 use polars::prelude::DataFrame;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::cache::{KeyInputs, stage_key};
+use crate::cache::{FRAMEWORK_SOURCES, INGEST_SOURCES, KeyInputs, stage_key};
 use crate::checks::CheckResult;
 use crate::error::{PipelineError, Result};
 use crate::events::{Event, LogLevel, RunStatus, StageRecord, StageStatus};
-use crate::hooks::Market;
+use crate::hooks::{Market, hook_source};
 use crate::io::StageIo;
 use crate::raw::RawFile;
 use crate::schema::Table;
@@ -120,8 +121,7 @@ pub async fn run_market(
     emit: &mut (dyn FnMut(Event) + Send),
 ) -> RunOutcome {
     let started = Instant::now();
-    let mut run =
-        Run { io, market, req, emit, market_id: market.id().to_string(), records: Vec::new(), frames: BTreeMap::new() };
+    let mut run = Run::new(io, market, req, emit);
     let result = run.execute().await;
     let (status, as_of, error) = match result {
         Ok((status, as_of)) => (status, Some(as_of), None),
@@ -147,6 +147,8 @@ struct Run<'a> {
     market_id: String,
     records: Vec<StageRecord>,
     frames: BTreeMap<(Stage, String), DataFrame>,
+    /// What each planned stage's key is made of, written into its marker.
+    parts: BTreeMap<Stage, KeyParts>,
 }
 
 /// Status of a failed run from its error: storage trouble is the environment's, the rest is the data's or code's.
@@ -155,7 +157,17 @@ fn failure(e: PipelineError, as_of: Option<NaiveDate>) -> RunError {
     (status, as_of, e)
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    fn new(
+        io: &'a StageIo,
+        market: &'a dyn Market,
+        req: &'a RunRequest,
+        emit: &'a mut (dyn FnMut(Event) + Send),
+    ) -> Self {
+        let market_id = market.id().to_string();
+        Run { io, market, req, emit, market_id, records: Vec::new(), frames: BTreeMap::new(), parts: BTreeMap::new() }
+    }
+
     fn log(&mut self, stage: Option<Stage>, level: LogLevel, message: String) {
         (self.emit)(Event::Log { market: self.market_id.clone(), stage, level, message });
     }
@@ -209,8 +221,9 @@ impl Run<'_> {
         Ok(manifest.as_of)
     }
 
-    /// Cache keys of every planned stage, and of the upstream stages they chain from.
-    async fn keys(&self, stages: &[Stage], as_of: NaiveDate) -> Result<BTreeMap<Stage, String>> {
+    /// Cache keys of every planned stage, and of the upstream stages they chain from; what each key is made of
+    /// goes to `self.parts`.
+    async fn keys(&mut self, stages: &[Stage], as_of: NaiveDate) -> Result<BTreeMap<Stage, String>> {
         let mut keys: BTreeMap<Stage, String> = BTreeMap::new();
         for stage in plan(stages.last().copied()) {
             let spec = stage.spec();
@@ -227,7 +240,9 @@ impl Run<'_> {
                 }
             }
             let upstream: Vec<(Stage, String)> = upstream(spec).into_iter().map(|s| (s, keys[&s].clone())).collect();
-            let key = stage_key(spec, self.market, &KeyInputs { as_of, upstream: &upstream, raw_etags: &raw_etags });
+            let inputs = KeyInputs { as_of, upstream: &upstream, raw_etags: &raw_etags };
+            let key = stage_key(spec, self.market, &inputs);
+            self.parts.insert(stage, key_parts(spec, self.market, &inputs));
             keys.insert(stage, key);
         }
         Ok(keys)
@@ -375,7 +390,8 @@ impl Run<'_> {
             produced_by: self.req.run_id.clone(),
             error: None,
         };
-        let marker = serde_json::to_vec_pretty(&record).expect("records serialise");
+        let key_parts = self.parts.get(&stage);
+        let marker = serde_json::to_vec_pretty(&Marker { record: &record, key_parts }).expect("records serialise");
         self.io.put(BucketKind::Work, &marker_key(&market_id, stage, key), Bytes::from(marker)).await?;
         Ok(record)
     }
@@ -414,6 +430,109 @@ impl Run<'_> {
         }
         Ok(inputs)
     }
+}
+
+/// What a stage's cache key is made of, part by part: label → a short digest of the part (or, for as_of, upstream
+/// keys and raw ETags, the value itself). Labels: `framework`, `stage_source`, `ingest_source`, `hook:<hook>`,
+/// `config:<key>`, `model`, `as_of`, `upstream:<stage>`, `raw:<table>`. Comparing the parts of two keys says what
+/// changed between them (`wb run --dry-run`).
+pub type KeyParts = BTreeMap<String, String>;
+
+/// A stage's cache marker as written: its record, plus the parts of its key (absent in markers written before
+/// they were recorded; readers of the record ignore them).
+#[derive(Serialize)]
+struct Marker<'a> {
+    #[serde(flatten)]
+    record: &'a StageRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_parts: Option<&'a KeyParts>,
+}
+
+/// The key parts recorded in a cache marker's bytes; `None` when the marker does not parse or predates them.
+pub fn marker_key_parts(marker: &[u8]) -> Option<KeyParts> {
+    #[derive(Deserialize)]
+    struct Parts {
+        #[serde(default)]
+        key_parts: Option<KeyParts>,
+    }
+    serde_json::from_slice::<Parts>(marker).ok()?.key_parts
+}
+
+/// The parts of the key [`stage_key`] computes for the same arguments: the same inputs, each digested on its own.
+/// Keep the two in step: a part hashed into the key must appear here.
+pub fn key_parts(spec: &StageSpec, market: &dyn Market, inputs: &KeyInputs) -> KeyParts {
+    let digest = |parts: &[&[u8]]| {
+        let mut h = Sha256::new();
+        for part in parts {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        hex::encode(&h.finalize()[..8])
+    };
+    let mut parts = KeyParts::new();
+    let framework: Vec<&[u8]> = FRAMEWORK_SOURCES.iter().map(|s| s.as_bytes()).collect();
+    parts.insert("framework".into(), digest(&framework));
+    parts.insert("stage_source".into(), digest(&[spec.source.as_bytes()]));
+    if spec.stage == Stage::Ingest {
+        let ingest: Vec<&[u8]> = INGEST_SOURCES.iter().map(|s| s.as_bytes()).collect();
+        parts.insert("ingest_source".into(), digest(&ingest));
+    }
+    for hook in spec.hooks {
+        parts.insert(format!("hook:{}", hook.name()), digest(&[hook_source(market, *hook).as_bytes()]));
+    }
+    let config = market.config().to_json();
+    for key in spec.config {
+        let value = config.get(*key).map(|v| v.to_string()).unwrap_or_default();
+        parts.insert(format!("config:{key}"), digest(&[value.as_bytes()]));
+    }
+    if spec.uses_model {
+        let model = serde_json::to_string(market.model()).expect("model serialises");
+        parts.insert("model".into(), digest(&[model.as_bytes()]));
+    }
+    if spec.uses_as_of {
+        parts.insert("as_of".into(), inputs.as_of.to_string());
+    }
+    for (stage, key) in inputs.upstream {
+        parts.insert(format!("upstream:{stage}"), key.clone());
+    }
+    for (table, etag) in inputs.raw_etags {
+        parts.insert(format!("raw:{table}"), etag.clone());
+    }
+    parts
+}
+
+/// One stage of a plan: its key, whether the cache would serve it, and what its key is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedStage {
+    /// The stage.
+    pub stage: Stage,
+    /// Its cache key for the current code, config and data.
+    pub cache_key: String,
+    /// Whether a run would serve it from the cache (never with `no_cache`).
+    pub hit: bool,
+    /// What the key is made of.
+    pub key_parts: KeyParts,
+}
+
+/// What a run of `req` would do, without running anything: as_of, then per planned stage its key and whether
+/// the cache would serve it (the same test a run makes).
+pub async fn plan_market(
+    io: &StageIo,
+    market: &dyn Market,
+    req: &RunRequest,
+) -> Result<(NaiveDate, Vec<PlannedStage>)> {
+    let mut emit = |_: Event| {};
+    let mut run = Run::new(io, market, req, &mut emit);
+    let as_of = run.as_of().await?;
+    let stages = plan(req.target);
+    let keys = run.keys(&stages, as_of).await?;
+    let mut planned = Vec::with_capacity(stages.len());
+    for stage in stages {
+        let hit = run.cached(stage, &keys[&stage], as_of).await?.is_some();
+        let key_parts = run.parts.get(&stage).cloned().unwrap_or_default();
+        planned.push(PlannedStage { stage, cache_key: keys[&stage].clone(), hit, key_parts });
+    }
+    Ok((as_of, planned))
 }
 
 const ENVIRONMENT: &str = "[environment] ";
@@ -465,4 +584,110 @@ pub fn row_count_checks(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MarketDef;
+    use crate::events::StageStatus;
+
+    const MARKET: &str = "id = \"foobar-t\"\ncurrency = \"AUD\"\nfx_to_usd = 0.65\ntimezone = \"Australia/Sydney\"\n\
+                          languages = [\"en\"]\nchannel_priority = [\"email\", \"sms\", \"call\", \"visit\"]\n";
+    const MODEL: &str = "b = -1.2\nw_freq = 0.8\nw_mon = 0.25\nw_rec = 1.5\nw_open = 0.9\nw_click = 1.2\n";
+
+    struct TestMarket(MarketDef);
+
+    impl Market for TestMarket {
+        fn def(&self) -> &MarketDef {
+            &self.0
+        }
+    }
+
+    fn market(extra: &str) -> TestMarket {
+        TestMarket(MarketDef::load("foobar-t", &format!("{MARKET}{extra}"), MODEL).unwrap())
+    }
+
+    fn both(stage: Stage, market: &TestMarket, as_of: NaiveDate, upstream: &[(Stage, String)]) -> (String, KeyParts) {
+        let inputs = KeyInputs { as_of, upstream, raw_etags: &[] };
+        (stage_key(stage.spec(), market, &inputs), key_parts(stage.spec(), market, &inputs))
+    }
+
+    /// Which labels differ between two sets of parts.
+    fn changed(a: &KeyParts, b: &KeyParts) -> Vec<String> {
+        a.keys()
+            .chain(b.keys())
+            .filter(|k| a.get(*k) != b.get(*k))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn key_parts_change_exactly_where_the_key_does_and_name_the_part() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+        let later = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let base = market("");
+        let up = [(Stage::Score, "aaaa".to_string()), (Stage::Ingest, "bbbb".to_string())];
+        let (key, parts) = both(Stage::Recommend, &base, as_of, &up);
+        assert_eq!(
+            parts.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "as_of",
+                "config:channel_priority",
+                "config:contact_share",
+                "config:franchise",
+                "config:languages",
+                "config:quiet_weekdays",
+                "framework",
+                "hook:content",
+                "hook:eligible_channels",
+                "hook:schedule",
+                "stage_source",
+                "upstream:ingest",
+                "upstream:score",
+            ]
+        );
+        let share = market("contact_share = 0.25\n");
+        let (key2, parts2) = both(Stage::Recommend, &share, as_of, &up);
+        assert_ne!(key, key2);
+        assert_eq!(changed(&parts, &parts2), ["config:contact_share"]);
+        let (key3, parts3) = both(Stage::Recommend, &base, later, &up);
+        assert_ne!(key, key3);
+        assert_eq!(changed(&parts, &parts3), ["as_of"]);
+        assert_eq!(parts3["as_of"], "2026-11-22");
+        let up2 = [(Stage::Score, "cccc".to_string()), (Stage::Ingest, "bbbb".to_string())];
+        let (key4, parts4) = both(Stage::Recommend, &base, as_of, &up2);
+        assert_ne!(key, key4);
+        assert_eq!(changed(&parts, &parts4), ["upstream:score"]);
+        // A config key recommend does not read changes neither its key nor its parts.
+        let fx = TestMarket(MarketDef::load("foobar-t", &MARKET.replace("0.65", "0.7"), MODEL).unwrap());
+        assert_eq!(both(Stage::Recommend, &fx, as_of, &up), (key, parts));
+    }
+
+    #[test]
+    fn markers_carry_key_parts_and_still_read_as_records() {
+        let record = StageRecord {
+            stage: Stage::Score,
+            cache_key: "k".into(),
+            status: StageStatus::Ok,
+            cache_hit: false,
+            rows: 3,
+            tables: BTreeMap::new(),
+            bytes: 10,
+            duration_ms: 5,
+            checks: Vec::new(),
+            outputs: Vec::new(),
+            produced_by: "r1".into(),
+            error: None,
+        };
+        let parts = KeyParts::from([("model".to_string(), "abcd".to_string())]);
+        let bytes = serde_json::to_vec(&Marker { record: &record, key_parts: Some(&parts) }).unwrap();
+        assert_eq!(serde_json::from_slice::<StageRecord>(&bytes).unwrap(), record);
+        assert_eq!(marker_key_parts(&bytes), Some(parts));
+        // A marker written before key parts were recorded has none.
+        let old = serde_json::to_vec(&record).unwrap();
+        assert_eq!(marker_key_parts(&old), None);
+    }
 }

@@ -16,8 +16,11 @@ use std::sync::Arc;
 
 use localstack::{Credentials, LocalAwsError, RetryEvent, RetryLog, S3Endpoint};
 use object_store::ObjectStore;
+use pipeline_core::engine::{KeyParts, PlannedStage, marker_key, marker_key_parts, plan_market};
 use pipeline_core::events::LogLevel;
-use pipeline_core::{Buckets, Event, RunRequest, RunStatus, Stage, StageIo, run_market};
+use pipeline_core::stages::BucketKind;
+use pipeline_core::{Buckets, Event, Market, RunRequest, RunStatus, Stage, StageIo, run_market};
+use serde::{Deserialize, Serialize};
 
 use crate::cli::RunnerArgs;
 
@@ -28,6 +31,9 @@ pub const ENV_BUCKETS: &str = "WB_BUCKETS";
 /// Test hook: when set to a stage name, the runner aborts (as a crash would) right after printing that stage's
 /// `stage_finished` event, so tests can check how a runner dying mid-run is reported.
 pub const ENV_ABORT_AFTER_STAGE: &str = "WB_RUNNER_ABORT_AFTER_STAGE";
+/// Test hook: when set to a number of milliseconds, the runner waits that long after each `stage_finished` event,
+/// so tests can change files while a run is in progress (`wb watch` cancelling a superseded run).
+pub const ENV_STAGE_DELAY_MS: &str = "WB_RUNNER_STAGE_DELAY_MS";
 
 /// Why the runner could not start a run.
 #[derive(Debug, thiserror::Error)]
@@ -146,8 +152,18 @@ fn run(args: RunnerArgs) -> Result<(), RunnerError> {
     };
     // `run_market` moves heavy work off the async threads with `block_in_place`: it needs a multi-thread runtime.
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(RunnerError::Runtime)?;
+    if args.plan {
+        let previous = args.previous_keys.clone().unwrap_or_default();
+        runtime.block_on(plan(&io, market.as_ref(), &request, &previous));
+        return Ok(());
+    }
+    let delay =
+        std::env::var(ENV_STAGE_DELAY_MS).ok().and_then(|ms| ms.parse().ok()).map(std::time::Duration::from_millis);
     let mut emit = move |event: Event| {
         print_event(&event);
+        if let (Event::StageFinished { .. }, Some(delay)) = (&event, delay) {
+            std::thread::sleep(delay);
+        }
         if let (Event::StageFinished { record, .. }, Some(stage)) = (&event, abort_after)
             && record.stage == stage
         {
@@ -159,6 +175,64 @@ fn run(args: RunnerArgs) -> Result<(), RunnerError> {
         print_event(&Event::Resources { market: args.market.to_string(), peak_rss_bytes });
     }
     Ok(())
+}
+
+/// One line of `wb runner --plan`: a planned stage of a market, and the last recorded key of that stage with
+/// the parts its marker recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanLine {
+    /// Market.
+    pub market: String,
+    /// as_of the run would use.
+    pub as_of: String,
+    /// The stage, its current key, whether the cache would serve it, and the key's parts.
+    pub planned: PlannedStage,
+    /// The last recorded key of the stage, when history has one.
+    pub previous: Option<PreviousKey>,
+}
+
+/// The last recorded key of a stage and what its marker says about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousKey {
+    /// The key.
+    pub cache_key: String,
+    /// Its marker is still in the work bucket.
+    pub marker: bool,
+    /// The parts its marker recorded (None when the marker is gone or predates key parts).
+    pub key_parts: Option<KeyParts>,
+}
+
+/// Prints the plan of `request` as [`PlanLine`]s; a failure is a `run_finished` line with status error.
+async fn plan(io: &StageIo, market: &dyn Market, request: &RunRequest, previous: &BTreeMap<Stage, String>) {
+    let result: Result<(), pipeline_core::PipelineError> = async {
+        let (as_of, stages) = plan_market(io, market, request).await?;
+        for planned in stages {
+            let previous = match previous.get(&planned.stage) {
+                Some(key) => {
+                    let marker = io.get(BucketKind::Work, &marker_key(market.id(), planned.stage, key)).await?;
+                    Some(PreviousKey {
+                        cache_key: key.clone(),
+                        marker: marker.is_some(),
+                        key_parts: marker.as_deref().and_then(marker_key_parts),
+                    })
+                }
+                None => None,
+            };
+            let line = PlanLine { market: market.id().to_string(), as_of: as_of.to_string(), planned, previous };
+            print_line(&serde_json::to_string(&line).expect("plan lines serialise"));
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        print_event(&Event::RunFinished {
+            run_id: request.run_id.clone(),
+            market: market.id().to_string(),
+            status: RunStatus::Error,
+            duration_ms: 0,
+            error: Some(e.to_string()),
+        });
+    }
 }
 
 /// The event a retry becomes: a warning log line of the market, e.g. `S3 retry 1 of GET
@@ -179,8 +253,13 @@ fn abort_hook() -> Result<Option<Stage>, RunnerError> {
 
 /// Writes one event line and flushes it. When stdout is gone the supervisor is gone: stop at once.
 fn print_event(event: &Event) {
+    print_line(&event.to_json_line());
+}
+
+/// Writes one line and flushes it; exits when stdout is gone.
+fn print_line(line: &str) {
     let mut out = std::io::stdout().lock();
-    if writeln!(out, "{}", event.to_json_line()).and_then(|()| out.flush()).is_err() {
+    if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
         std::process::exit(3);
     }
 }

@@ -23,6 +23,7 @@ pub static SPEC: StageSpec = StageSpec {
     uses_model: false,
     uses_as_of: true,
     source: include_str!("export.rs"),
+    module: "pipeline-core/src/stages/export.rs",
     run,
     check: own_checks,
 };

@@ -35,6 +35,7 @@ pub static SPEC: StageSpec = StageSpec {
     uses_model: false,
     uses_as_of: true,
     source: include_str!("features.rs"),
+    module: "pipeline-core/src/stages/features.rs",
     run,
     check: own_checks,
 };

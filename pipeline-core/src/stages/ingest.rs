@@ -21,6 +21,7 @@ pub static SPEC: StageSpec = StageSpec {
     uses_model: false,
     uses_as_of: false,
     source: include_str!("ingest.rs"),
+    module: "pipeline-core/src/stages/ingest.rs",
     run,
     check,
 };

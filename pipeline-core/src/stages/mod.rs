@@ -117,6 +117,9 @@ pub struct StageSpec {
     pub uses_as_of: bool,
     /// Source of the stage's module, hashed into its cache key.
     pub source: &'static str,
+    /// Path of the stage's module from the workspace root (the file `source` is read from), so tools that map
+    /// changed files to stages (`wb affected`) need no list of their own.
+    pub module: &'static str,
     /// The stage's computation.
     pub run: fn(&StageContext, &StageInputs) -> Result<StageOutput>,
     /// The quality check that runs right after it.

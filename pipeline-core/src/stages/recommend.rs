@@ -27,6 +27,7 @@ pub static SPEC: StageSpec = StageSpec {
     uses_model: false,
     uses_as_of: true,
     source: include_str!("recommend.rs"),
+    module: "pipeline-core/src/stages/recommend.rs",
     run,
     check,
 };

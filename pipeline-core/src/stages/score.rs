@@ -18,6 +18,7 @@ pub static SPEC: StageSpec = StageSpec {
     uses_model: true,
     uses_as_of: false,
     source: include_str!("score.rs"),
+    module: "pipeline-core/src/stages/score.rs",
     run,
     check,
 };

@@ -25,6 +25,7 @@ pub static SPEC: StageSpec = StageSpec {
     uses_model: false,
     uses_as_of: true,
     source: include_str!("validate.rs"),
+    module: "pipeline-core/src/stages/validate.rs",
     run,
     check: own_checks,
 };

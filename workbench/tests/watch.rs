@@ -1,0 +1,199 @@
+//! `wb watch` end to end with real file events: the real binary watches a temp workspace (no rebuild: the test's
+//! own `wb` runs the stages), a burst of writes is one batch, writes under ignored directories make none, the
+//! feedback time is recorded with the run, and a change during a run cancels it and runs the newer change.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Child;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{Root, write_minimal_fixture};
+use pipeline_core::RunStatus;
+use serde_json::Value;
+use workbench::history::HistoryStatus;
+
+const CUSTOMERS: &str = "fixtures/data/foobar-au/customers.csv";
+const ORDERS: &str = "fixtures/data/foobar-au/orders.csv";
+
+/// A safety net so a broken watch fails the test instead of hanging it; not a performance assertion.
+const NO_LINE_FOR: Duration = Duration::from_secs(180);
+
+/// A running `wb watch --json` and the lines it printed so far.
+struct Watch {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<Value>,
+}
+
+impl Watch {
+    /// `wb watch` on the test's own `wb`, not rebuilding it.
+    fn start(root: &Root, env: &[(&str, &str)]) -> Watch {
+        Watch::start_with(root, env, &["--no-build"])
+    }
+
+    fn start_with(root: &Root, env: &[(&str, &str)], extra: &[&str]) -> Watch {
+        let mut command = root.wb();
+        command.args(["watch", "--json", "--wb", env!("CARGO_BIN_EXE_wb"), "--market", "foobar-au"]);
+        command.args(["--debounce-ms", "300"]).args(extra);
+        command.envs(env.iter().copied());
+        let mut child = command.spawn().expect("wb watch starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut watch = Watch { child, lines, seen: Vec::new() };
+        watch.wait_for("watch_ready");
+        watch
+    }
+
+    /// The next line whose `event` is `event`; every line read is kept in `seen`.
+    fn wait_for(&mut self, event: &str) -> Value {
+        loop {
+            let line = self.lines.recv_timeout(NO_LINE_FOR).unwrap_or_else(|e| {
+                panic!("no `{event}` line ({e}); lines so far:\n{:#?}", self.seen);
+            });
+            let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            self.seen.push(value.clone());
+            if value["event"] == event {
+                return value;
+            }
+        }
+    }
+
+    fn count(&self, event: &str) -> usize {
+        self.seen.iter().filter(|v| v["event"] == event).count()
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // SIGTERM, as Ctrl-C: the watch stops its run (which stops its runners) and exits.
+        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn root() -> Root {
+    let root = Root::empty();
+    let dir = root.market_fixtures("foobar-au");
+    std::fs::create_dir_all(&dir).unwrap();
+    write_minimal_fixture(&dir);
+    for dir in ["target", ".git", ".workbench", "markets/xx/target"] {
+        std::fs::create_dir_all(root.path().join(dir)).unwrap();
+    }
+    root
+}
+
+/// Appends a customer row (a real content change) to the fixture file at `path`.
+fn append_row(root: &Root, path: &str, row: &str) {
+    let full = root.path().join(path);
+    let mut text = std::fs::read_to_string(&full).unwrap();
+    text.push_str(row);
+    std::fs::write(full, text).unwrap();
+}
+
+fn paths(batch: &Value) -> Vec<&str> {
+    batch["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn a_burst_of_writes_is_one_batch_ignored_directories_make_none_and_feedback_is_recorded() {
+    let root = root();
+    let mut watch = Watch::start(&root, &[]);
+    for path in ["target/debug/x", ".git/index", ".workbench/y", "markets/xx/target/z"] {
+        let full = root.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, "ignored\n").unwrap();
+    }
+    for i in 0..5 {
+        append_row(&root, CUSTOMERS, &format!("C09000{i},A,NSW,en,2024-01-05,true,true,true\n"));
+    }
+
+    let batch = watch.wait_for("watch_batch");
+    assert_eq!(paths(&batch), [CUSTOMERS]);
+    assert_eq!(
+        batch["cells"],
+        serde_json::json!({"foobar-au": ["ingest", "validate", "features", "score", "recommend", "export"]})
+    );
+    assert_eq!(batch["changes"][0]["reason"], "raw customers.csv of foobar-au, first read by stage ingest");
+    let done = watch.wait_for("watch_done");
+    assert!(["ok", "alert"].contains(&done["status"].as_str().unwrap()), "{done}");
+    assert_eq!(watch.count("watch_batch"), 1, "{:#?}", watch.seen);
+    // The run's own events came through; it re-ran every stage of the market.
+    let finished: Vec<&str> = watch
+        .seen
+        .iter()
+        .filter(|v| v["event"] == "stage_finished")
+        .map(|v| v["record"]["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(finished, ["ingest", "validate", "features", "score", "recommend", "export"]);
+
+    let run_ids = done["run_ids"].as_array().unwrap();
+    assert_eq!(run_ids.len(), 1);
+    let run = root.history().run(run_ids[0].as_str().unwrap()).unwrap().expect("the run is recorded");
+    assert_eq!(run.feedback_ms, done["feedback_ms"].as_u64());
+    assert_eq!(run.markets, ["foobar-au"]);
+}
+
+#[test]
+fn a_change_during_a_run_cancels_it_and_runs_the_newer_change() {
+    let root = root();
+    // Each stage of every run waits a second after finishing, so the second change lands mid-run.
+    let mut watch = Watch::start(&root, &[("WB_RUNNER_STAGE_DELAY_MS", "1000")]);
+    append_row(&root, CUSTOMERS, "C090001,A,NSW,en,2024-01-05,true,true,true\n");
+    assert_eq!(paths(&watch.wait_for("watch_batch")), [CUSTOMERS]);
+    let first_run = watch.wait_for("run_started")["run_id"].as_str().unwrap().to_string();
+    watch.wait_for("stage_finished");
+
+    // A change that touches no cell does not supersede the run: it goes on.
+    std::fs::write(root.path().join("NOTES.md"), "# notes\n").unwrap();
+    assert_eq!(paths(&watch.wait_for("watch_batch")), ["NOTES.md"]);
+    assert_eq!(watch.wait_for("watch_done")["status"], "nothing_to_run");
+    watch.wait_for("stage_finished");
+    assert_eq!(watch.count("watch_cancelled"), 0);
+
+    append_row(&root, ORDERS, "O090001,C000001,2026-11-10,1,9.50\n");
+    let cancelled = watch.wait_for("watch_cancelled");
+    assert_eq!(cancelled["paths"], serde_json::json!([CUSTOMERS]));
+    // The cancelled run's change is re-run with the newer one.
+    assert_eq!(paths(&watch.wait_for("watch_batch")), [CUSTOMERS, ORDERS]);
+    let done = watch.wait_for("watch_done");
+    assert!(["ok", "alert"].contains(&done["status"].as_str().unwrap()), "{done}");
+    let done_statuses: Vec<&str> =
+        watch.seen.iter().filter(|v| v["event"] == "watch_done").map(|v| v["status"].as_str().unwrap()).collect();
+    assert_eq!(done_statuses.len(), 2, "the superseded batch has no result of its own: {:#?}", watch.seen);
+    assert_eq!(done_statuses[0], "nothing_to_run");
+    let second_run = done["run_ids"][0].as_str().unwrap();
+    assert_ne!(second_run, first_run);
+
+    let history = root.history();
+    assert_eq!(history.run(&first_run).unwrap().unwrap().status, HistoryStatus::Done(RunStatus::Cancelled));
+    let second = history.run(second_run).unwrap().unwrap();
+    assert!(matches!(second.status, HistoryStatus::Done(RunStatus::Ok | RunStatus::Alert)), "{second:?}");
+    assert_eq!(second.feedback_ms, done["feedback_ms"].as_u64());
+}
+
+#[test]
+fn a_failed_build_shows_the_compiler_output_and_runs_nothing() {
+    // The temp workspace has no `workbench` package, so the real `cargo build -p workbench` fails at once.
+    let root = root();
+    let mut watch = Watch::start_with(&root, &[], &[]);
+    append_row(&root, CUSTOMERS, "C090001,A,NSW,en,2024-01-05,true,true,true\n");
+    assert_eq!(paths(&watch.wait_for("watch_batch")), [CUSTOMERS]);
+    let build = watch.wait_for("watch_build");
+    assert_eq!(build["ok"], false);
+    let output: Vec<&str> = build["output"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(output.contains(&"error: package ID specification `workbench` did not match any packages"), "{output:#?}");
+    assert_eq!(watch.wait_for("watch_done")["status"], "build_failed");
+    assert_eq!(watch.count("run_started"), 0);
+    assert!(root.history().list_runs(10).unwrap().is_empty());
+}
