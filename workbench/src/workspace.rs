@@ -62,6 +62,8 @@ pub struct Settings {
     pub aws: AwsSettings,
     /// `[run]`: defaults for `wb run`.
     pub run: RunSettings,
+    /// `[coverage]`: the line and patch coverage thresholds of `wb coverage` (defaults 80 % and 90 %).
+    pub coverage: workbench_coverage::Thresholds,
 }
 
 /// The `[aws]` section.

@@ -1,0 +1,75 @@
+//! Coverage KPIs for the reviewer's pre-merge check, computed offline by the workbench: line, function and
+//! region coverage per crate and file ([`summary`], from the [`lcov`] tracefile and the JSON export), patch
+//! coverage of the lines changed since the base branch ([`patch`]), which market hook overrides the tests
+//! execute ([`hooks`]), against the [`thresholds`] of `workbench.toml`. [`run`] produces the reports with
+//! `cargo llvm-cov`.
+
+pub mod error;
+pub mod hooks;
+pub mod lcov;
+pub mod patch;
+pub mod run;
+pub mod summary;
+pub mod thresholds;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use error::{CoverageError, INSTALL_HINT};
+pub use hooks::{HookMatrix, HookStatus, OverrideCoverage};
+pub use lcov::Lcov;
+pub use patch::{ChangedLines, PatchCoverage, PatchFile};
+pub use summary::{Counts, JsonExport, Summary};
+pub use thresholds::Thresholds;
+
+/// The base branch when none is given.
+pub const DEFAULT_BASE: &str = "main";
+
+/// Everything `wb coverage` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Per crate and file.
+    pub summary: Summary,
+    /// The changed lines against the hits.
+    pub patch: PatchCoverage,
+    /// Market × hook overrides and whether they run.
+    pub hooks: HookMatrix,
+    /// The thresholds checked.
+    pub thresholds: Thresholds,
+    /// Whether line coverage meets its threshold.
+    pub line_ok: bool,
+    /// Whether patch coverage meets its threshold.
+    pub patch_ok: bool,
+}
+
+impl Report {
+    /// Whether every threshold is met.
+    pub fn passed(&self) -> bool {
+        self.line_ok && self.patch_ok
+    }
+}
+
+/// Builds the report for the workspace at `root` from a parsed tracefile (and the JSON export, for regions),
+/// comparing with `base` and checking `thresholds`.
+pub fn analyze(
+    root: &Path,
+    lcov: &Lcov,
+    json: Option<&JsonExport>,
+    base: &str,
+    thresholds: Thresholds,
+) -> Result<Report, CoverageError> {
+    let members = summary::workspace_members(root);
+    let summary = summary::summarize(lcov, json, root, &members);
+    let changed = patch::changed_lines(root, base)?;
+    let patch = patch::patch_coverage(&changed, lcov, root);
+    let hooks = hooks::registry_matrix(lcov, root)?;
+    Ok(Report {
+        line_ok: thresholds.line_ok(summary.lines.percent),
+        patch_ok: thresholds.patch_ok(patch.percent),
+        summary,
+        patch,
+        hooks,
+        thresholds,
+    })
+}
