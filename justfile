@@ -55,3 +55,11 @@ localstack-venv:
 # Build the offline LocalStack image for the `container` backend (root, Docker; FORCE=1 rebuilds).
 localstack-image:
     localstack/image/build.sh
+
+# Diff two generated 1,000,000-row frames with known differences and print the time (release; target < 2 s).
+bench-diff ROWS="1000000":
+    cargo bench -p workbench-diff --bench diff -- {{ROWS}}
+
+# Key → frame latency of the TUI with five markets streaming events (target: every key on screen within 50 ms).
+bench-tui KEYS="250":
+    cargo bench -p workbench --bench tui_latency -- {{KEYS}}

@@ -23,10 +23,27 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The terminal workbench (what `wb` with no arguments opens), with options.
+    Tui(crate::tui::TuiArgs),
     /// Run a stage (and what it needs upstream, from cache where valid) for one or more markets.
     Run(RunArgs),
     /// Start, inspect and stop a local AWS backend that outlives the command (`wb run` uses it while it runs).
     Aws(AwsArgs),
+    /// List the latest runs from the run history, newest first.
+    Runs(crate::runs_cmd::RunsArgs),
+    /// Show one run (id, unique prefix, or `last`): its markets, stages, cache use and checks.
+    Show(crate::runs_cmd::ShowArgs),
+    /// Which markets and stages the changes since the base branch touch, and why.
+    Affected(crate::affected_cmd::AffectedArgs),
+    /// Watch the workspace and, on every save, rebuild and re-run exactly the affected markets and stages.
+    Watch(crate::watch::WatchArgs),
+    /// Compare a stage's output between two markets, or a market's with another run or git revision.
+    Diff(crate::diff_cmd::DiffArgs),
+    /// The market explorer: hook overrides (file and line), resolved config, model, raw format; two side by side.
+    Explore(crate::diff_cmd::ExploreArgs),
+    /// Line, function and region coverage per crate, patch coverage since the base branch, and which market
+    /// hook overrides the tests execute, checked against the thresholds of workbench.toml.
+    Coverage(crate::coverage_cmd::CoverageArgs),
     /// Internal: run one market in this process and print its events as JSON lines (started by `wb run`).
     #[command(hide = true)]
     Runner(RunnerArgs),
@@ -156,6 +173,10 @@ pub struct RunArgs {
     /// How many markets run at once (default: `[run] jobs` in workbench.toml, else the number of cores).
     #[arg(long, value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
+    /// Run nothing: print per market and stage whether the cache would serve it (and why not), the expected time
+    /// from recorded durations, and the total against the 15-minute budget.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 impl RunArgs {
@@ -196,7 +217,18 @@ pub struct RunnerArgs {
     /// Ingest row counts of the previous successful run, as a JSON object `{"orders": 15262, ...}`.
     #[arg(long, value_name = "JSON", value_parser = parse_previous_rows)]
     pub previous_rows: Option<PreviousRows>,
+    /// Plan only (`wb run --dry-run`): print one JSON line per planned stage with its key, whether the cache
+    /// would serve it and what the key is made of; run nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// With --plan: the last recorded key per stage, as a JSON object `{"ingest": "...", ...}`; the parts recorded
+    /// in those keys' markers are printed beside the current ones.
+    #[arg(long, value_name = "JSON", value_parser = parse_previous_keys)]
+    pub previous_keys: Option<PreviousKeys>,
 }
+
+/// The last recorded cache key per stage, as passed to a planning runner.
+pub type PreviousKeys = BTreeMap<Stage, String>;
 
 /// Row counts per ingest table, as passed to the runner.
 pub type PreviousRows = BTreeMap<String, u64>;
@@ -215,6 +247,10 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 /// Parses a backend name; the error lists the backends.
 pub fn parse_backend(s: &str) -> Result<Backend, String> {
     s.parse::<Backend>().map_err(|e| e.to_string())
+}
+
+fn parse_previous_keys(s: &str) -> Result<PreviousKeys, String> {
+    serde_json::from_str(s).map_err(|e| format!("expected a JSON object of cache keys per stage: {e}"))
 }
 
 fn parse_previous_rows(s: &str) -> Result<PreviousRows, String> {

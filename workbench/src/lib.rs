@@ -5,18 +5,33 @@
 //! its settings, [`provision`] creates buckets and loads fixtures, [`runner`] is the child process running one
 //! market, [`supervisor`] starts runners and turns their output into typed updates, [`history`] is the SQLite
 //! run history, [`report`] renders what people read, and [`run`] ties them into `wb run`. [`aws`] is `wb aws`:
-//! a local AWS backend left running for a session of work, which `wb run` then uses.
+//! a local AWS backend left running for a session of work, which `wb run` then uses. [`recorder`] is one run's
+//! bookkeeping (markets' state, history writes), shared by `wb run` and the TUI.
+//!
+//! [`tui`] is `wb` with no arguments: the terminal workbench. [`runs_cmd`] is `wb runs` / `wb show`: run history
+//! readable without the TUI; [`git`] reads the repository through git2. [`affected_cmd`] (`wb affected`),
+//! [`dry_run`] (`wb run --dry-run`) and [`watch`] (`wb watch`) say and re-run what a change touches;
+//! [`diff_cmd`] is `wb diff` and `wb explore` over the `workbench-diff` engine. [`coverage_cmd`] is `wb coverage`:
+//! coverage per crate, patch coverage and the hook override matrix against the thresholds (`workbench-coverage`).
 
+pub mod affected_cmd;
 pub mod aws;
 pub mod cli;
+pub mod coverage_cmd;
+pub mod diff_cmd;
+pub mod dry_run;
 pub mod git;
 pub mod history;
 pub mod provision;
+pub mod recorder;
 pub mod report;
 pub mod run;
 pub mod runner;
+pub mod runs_cmd;
 pub mod supervisor;
 pub mod sys;
+pub mod tui;
+pub mod watch;
 pub mod workspace;
 
 use std::process::ExitCode;
@@ -28,9 +43,27 @@ use crate::supervisor::RunnerCommand;
 
 /// Parses the command line and runs it; the binary's whole `main`.
 pub fn main() -> ExitCode {
+    // `wb` alone opens the terminal workbench.
+    if std::env::args_os().len() == 1 {
+        return tui::main(tui::TuiArgs::default());
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Runner(args) => runner::main(args),
+        Command::Affected(args) => ExitCode::from(affected_cmd::main(&args)),
+        Command::Watch(args) => match runtime() {
+            Ok(runtime) => ExitCode::from(runtime.block_on(watch::watch(args))),
+            Err(code) => code,
+        },
+        Command::Tui(args) => tui::main(args),
+        Command::Runs(args) => ExitCode::from(runs_cmd::runs(&args)),
+        Command::Show(args) => ExitCode::from(runs_cmd::show(&args)),
+        Command::Diff(args) => match runtime() {
+            Ok(runtime) => ExitCode::from(runtime.block_on(diff_cmd::diff(args))),
+            Err(code) => code,
+        },
+        Command::Explore(args) => ExitCode::from(diff_cmd::explore(&args)),
+        Command::Coverage(args) => ExitCode::from(coverage_cmd::main(&args)),
         Command::Aws(args) => match runtime() {
             Ok(runtime) => ExitCode::from(runtime.block_on(aws::main(args))),
             Err(code) => code,

@@ -58,20 +58,30 @@ impl Choice {
 /// state file is removed, and a running backend that does not answer is passed over, each with a note on
 /// stderr.
 pub async fn choose(workspace: &Workspace, requested: Option<Backend>) -> Choice {
+    let (choice, note) = choose_with_note(workspace, requested).await;
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
+    choice
+}
+
+/// [`choose`] without printing: the note (a running backend passed over) is returned for the caller to show,
+/// e.g. in the TUI's log pane, where a line on stderr would garble the screen.
+pub async fn choose_with_note(workspace: &Workspace, requested: Option<Backend>) -> (Choice, Option<String>) {
     let own = Choice::Own(requested.or(workspace.backend()).unwrap_or_default());
-    let Some(running) = state::running(&state::state_path(workspace)) else { return own };
+    let Some(running) = state::running(&state::state_path(workspace)) else { return (own, None) };
     if requested.is_some_and(|b| b != running.backend) {
-        return own;
+        return (own, None);
     }
     match answers(&running.s3_endpoint()).await {
-        Ok(()) => Choice::Shared(running),
+        Ok(()) => (Choice::Shared(running), None),
         Err(reason) => {
-            eprintln!(
+            let note = format!(
                 "note: the running {} backend (`wb aws serve`, pid {}) does not answer at {} ({reason}); this run \
                  starts its own",
                 running.backend, running.pid, running.endpoint
             );
-            own
+            (own, Some(note))
         }
     }
 }

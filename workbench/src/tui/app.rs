@@ -1,0 +1,1043 @@
+//! The TUI's state and everything that changes it: one [`App`] owned by the event loop, changed only by
+//! [`App::handle`] with a [`Msg`] (a key, a worker's report, a tick), which returns the [`Effect`]s for the shell
+//! to carry out (start a run, cancel, load history). Nothing here does IO, so every behaviour is testable by
+//! feeding messages and reading the state.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent};
+use pipeline_core::events::LogLevel;
+use pipeline_core::{Event, RunStatus, Stage, StageStatus};
+
+use crate::cli::MarketId;
+use crate::history::{RunDetail, RunRow};
+use crate::supervisor::Update;
+use crate::tui::diff_screen::{DiffRequest, DiffScreen};
+use crate::tui::explorer_screen::ExplorerScreen;
+use crate::tui::keys::{self, Action, Key, Screen};
+use crate::tui::palette;
+
+/// How many lines PgUp and PgDn scroll the diff and explorer screens.
+pub const PAGE: usize = 15;
+/// How many log lines are kept.
+pub const LOG_CAPACITY: usize = 5000;
+/// The feedback budget the header's gauge measures the last full run against.
+pub const BUDGET: Duration = Duration::from_secs(15 * 60);
+
+/// What a matrix cell shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellStatus {
+    /// Never ran (no history).
+    NeverRun,
+    /// Waiting for its run to start (or for a free runner slot).
+    Queued,
+    /// Its stage is running; rows processed so far.
+    Running {
+        /// Rows processed.
+        rows: u64,
+    },
+    /// Ran; every check passed.
+    Ok,
+    /// Ran; a check alerted.
+    Alert,
+    /// A check failed or the stage could not complete.
+    Fail,
+    /// Served from the cache.
+    Cached,
+    /// Its run was cancelled before it finished.
+    Cancelled,
+    /// Its runner died or the environment failed.
+    Error,
+    /// The runner did not build.
+    BuildFailed,
+}
+
+impl CellStatus {
+    /// The short word the matrix shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            CellStatus::NeverRun => "—",
+            CellStatus::Queued => "queued",
+            CellStatus::Running { .. } => "running",
+            CellStatus::Ok => "ok",
+            CellStatus::Alert => "alert",
+            CellStatus::Fail => "fail",
+            CellStatus::Cached => "cached",
+            CellStatus::Cancelled => "cancelled",
+            CellStatus::Error => "error",
+            CellStatus::BuildFailed => "build failed",
+        }
+    }
+
+    /// A finished stage's status.
+    pub fn of_stage(status: StageStatus, cache_hit: bool) -> Self {
+        match (status, cache_hit) {
+            (StageStatus::Fail, _) => CellStatus::Fail,
+            (StageStatus::Alert, _) => CellStatus::Alert,
+            (StageStatus::Ok, true) => CellStatus::Cached,
+            (StageStatus::Ok, false) => CellStatus::Ok,
+        }
+    }
+
+    fn is_pending(self) -> bool {
+        matches!(self, CellStatus::Queued | CellStatus::Running { .. })
+    }
+}
+
+/// One market × stage cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    /// What it shows.
+    pub status: CellStatus,
+    /// Duration of its last execution.
+    pub last_ms: Option<u64>,
+    /// Inputs or code changed since it last ran (its output would not be served from the cache).
+    pub stale: bool,
+    /// What it showed before it was queued, to go back to when the request is cancelled before it ran.
+    before: CellStatus,
+}
+
+impl Cell {
+    fn new() -> Self {
+        Self { status: CellStatus::NeverRun, last_ms: None, stale: false, before: CellStatus::NeverRun }
+    }
+}
+
+/// The last recorded state of a cell, loaded from history at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellHistory {
+    /// Market.
+    pub market: String,
+    /// Stage.
+    pub stage: Stage,
+    /// Its last status.
+    pub status: CellStatus,
+    /// Its last duration.
+    pub duration_ms: u64,
+}
+
+/// What to run: markets and the stage to reach (`None`: every stage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The markets, in order.
+    pub markets: Vec<MarketId>,
+    /// The stage to reach.
+    pub stage: Option<Stage>,
+}
+
+impl Request {
+    /// The cells the request computes or serves from the cache.
+    pub fn cells(&self) -> Vec<(MarketId, Stage)> {
+        let stages = pipeline_core::engine::plan(self.stage);
+        self.markets.iter().flat_map(|m| stages.iter().map(move |s| (m.clone(), *s))).collect()
+    }
+
+    /// How the log and the status line name it: `foobar-au: score`, `all markets: every stage`.
+    pub fn label(&self) -> String {
+        let markets = if self.markets.len() == MarketId::all().len() && self.markets.len() > 1 {
+            "all markets".to_string()
+        } else {
+            self.markets.iter().map(MarketId::as_str).collect::<Vec<_>>().join(", ")
+        };
+        let stage = self.stage.map(|s| s.name().to_string()).unwrap_or_else(|| "every stage".to_string());
+        format!("{markets}: {stage}")
+    }
+}
+
+/// A request the shell is working on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Active {
+    /// Its id (also the tag of its messages).
+    pub id: u64,
+    /// What it runs.
+    pub request: Request,
+    /// Its run id once the runner is built and the run recorded.
+    pub run_id: Option<String>,
+}
+
+/// A log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// Where it came from: a market, `build` or `wb`.
+    pub source: String,
+    /// Level.
+    pub level: LogLevel,
+    /// Text.
+    pub text: String,
+}
+
+/// The repository and backend, for the header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    /// Repository name.
+    pub repo: Option<String>,
+    /// Branch (or `detached`).
+    pub branch: Option<String>,
+    /// HEAD short hash.
+    pub head: Option<String>,
+    /// Changed files (staged, unstaged, untracked).
+    pub changed_files: Option<usize>,
+    /// Backend name, e.g. `embedded`.
+    pub backend: Option<String>,
+    /// Endpoint URL once the backend is up; a message while it starts or when it failed.
+    pub endpoint: Option<String>,
+    /// Duration of the last full run (every market, every stage).
+    pub last_full_run_ms: Option<u64>,
+}
+
+/// A debounced batch of saved files, as the watch mode reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// One line per changed file: what it touches and why.
+    pub summaries: Vec<String>,
+    /// Per affected market, its last affected stage (running up to it re-runs exactly the affected cells).
+    pub runs: Vec<(String, Stage)>,
+    /// Every affected cell.
+    pub cells: Vec<(String, Stage)>,
+    /// When the first file event of the batch arrived (the feedback time counts from it).
+    pub first_event: Instant,
+}
+
+/// An overlay drawn over the current screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    /// The keys of the current screen.
+    Help,
+    /// The command palette: the query and the selected match.
+    Palette {
+        /// What was typed.
+        query: String,
+        /// Index into the matches.
+        selected: usize,
+    },
+}
+
+/// What the workers and the terminal tell the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// Time passed (spinners).
+    Tick,
+    /// The header's repository and backend facts.
+    Header(Header),
+    /// The backend is up at this endpoint, or failed with this message.
+    Backend(Result<String, String>),
+    /// Last recorded state of the cells.
+    CellHistory(Vec<CellHistory>),
+    /// Which cells would not be served from the cache now (market, stage): inputs or code changed since they
+    /// ran. Ignored while runs are active (the shell plans again when they end).
+    Stale(Vec<(String, Stage)>),
+    /// The runner build for requests started.
+    BuildStarted,
+    /// A line of the build's output.
+    BuildLine(String),
+    /// The build ended; `Err` holds the compiler's error summary. The requests it was for fail with it.
+    BuildFinished {
+        /// The requests waiting for it.
+        requests: Vec<u64>,
+        /// Built, or why not.
+        result: Result<(), String>,
+    },
+    /// A request's run was recorded under this id and its runners are starting.
+    RunStarted {
+        /// Request id.
+        id: u64,
+        /// Run id.
+        run_id: String,
+    },
+    /// An update from one of a request's runners.
+    Runner {
+        /// Request id.
+        id: u64,
+        /// The update.
+        update: Box<Update>,
+    },
+    /// A request is over.
+    RunEnded {
+        /// Request id.
+        id: u64,
+        /// Outcome.
+        status: RunStatus,
+        /// Run-wide error (backend lost, provisioning failed).
+        error: Option<String>,
+    },
+    /// The run history list.
+    Runs(Vec<RunRow>),
+    /// One run's details.
+    Detail(Box<RunDetail>),
+    /// A line for the log from the shell itself.
+    Log(LogLine),
+    /// Watch mode saw saved files.
+    Changed(Changed),
+    /// A diff the diff screen asked for, or why it could not be computed.
+    Diff {
+        /// What was asked.
+        request: DiffRequest,
+        /// The diff, or the error to show.
+        result: Result<Box<workbench_diff::StageDiff>, String>,
+    },
+}
+
+/// What the shell must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Build the runner and run the request (tagged `id`).
+    Start {
+        /// Request id.
+        id: u64,
+        /// What to run.
+        request: Request,
+    },
+    /// Cancel these active requests.
+    Cancel(Vec<u64>),
+    /// Load the run history list.
+    LoadRuns,
+    /// Load one run's details.
+    LoadRun(String),
+    /// Plan every market (cache hit or miss per stage) to find the stale cells.
+    CheckStale,
+    /// Start (true) or stop (false) watching the workspace's files.
+    Watch(bool),
+    /// Record the feedback time (save → results) with a run.
+    RecordFeedback {
+        /// Run id.
+        run_id: String,
+        /// Milliseconds from the first save to the results.
+        ms: u64,
+    },
+    /// Compute a diff (reads both outputs through S3; may build and run another revision).
+    LoadDiff(DiffRequest),
+    /// Quit: cancel what runs, restore the terminal.
+    Quit,
+}
+
+/// The whole state of the TUI.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Markets (rows).
+    pub markets: Vec<MarketId>,
+    /// Cells by (market index, stage index).
+    pub cells: Vec<[Cell; 6]>,
+    /// Selected row and column.
+    pub cursor: (usize, usize),
+    /// Current screen.
+    pub screen: Screen,
+    /// Overlay, if any.
+    pub overlay: Option<Overlay>,
+    /// Log pane shown.
+    pub log_open: bool,
+    /// Log lines, oldest first.
+    pub log: VecDeque<LogLine>,
+    /// Lines scrolled up from the bottom of the log.
+    pub log_scroll: usize,
+    /// Requests waiting to start, oldest first.
+    pub queue: VecDeque<(u64, Request)>,
+    /// Requests being built or run.
+    pub active: Vec<Active>,
+    /// Header facts.
+    pub header: Header,
+    /// Run history list.
+    pub runs: Vec<RunRow>,
+    /// Selected run in the list.
+    pub runs_cursor: usize,
+    /// The run shown on the detail screen.
+    pub detail: Option<RunDetail>,
+    /// Detail screen scroll.
+    pub detail_scroll: usize,
+    /// A message for the status line.
+    pub status_line: String,
+    /// Spinner frame.
+    pub tick: usize,
+    /// Set once quitting.
+    pub quitting: bool,
+    /// Watch mode is on.
+    pub watching: bool,
+    /// The last feedback time: from a save to its results on screen.
+    pub last_feedback: Option<Duration>,
+    /// The diff screen's state (set by `d`).
+    pub diff: Option<DiffScreen>,
+    /// The explorer's state (set by `m`).
+    pub explorer: Option<ExplorerScreen>,
+    /// Requests started by watch mode, with the first save they answer.
+    watch_origin: HashMap<u64, Instant>,
+    next_id: u64,
+}
+
+impl App {
+    /// A fresh app over `markets`.
+    pub fn new(markets: Vec<MarketId>) -> Self {
+        let cells = markets.iter().map(|_| [Cell::new(); 6]).collect();
+        Self {
+            markets,
+            cells,
+            cursor: (0, 0),
+            screen: Screen::Matrix,
+            overlay: None,
+            log_open: false,
+            log: VecDeque::new(),
+            log_scroll: 0,
+            queue: VecDeque::new(),
+            active: Vec::new(),
+            header: Header::default(),
+            runs: Vec::new(),
+            runs_cursor: 0,
+            detail: None,
+            detail_scroll: 0,
+            status_line: "? for help, : for every action".to_string(),
+            tick: 0,
+            quitting: false,
+            watching: false,
+            last_feedback: None,
+            diff: None,
+            explorer: None,
+            watch_origin: HashMap::new(),
+            next_id: 1,
+        }
+    }
+
+    /// The cell of `market` × `stage`.
+    pub fn cell(&self, market: &str, stage: Stage) -> Option<&Cell> {
+        let row = self.markets.iter().position(|m| m.as_str() == market)?;
+        Some(&self.cells[row][stage_index(stage)])
+    }
+
+    fn cell_mut(&mut self, market: &str, stage: Stage) -> Option<&mut Cell> {
+        let row = self.markets.iter().position(|m| m.as_str() == market)?;
+        Some(&mut self.cells[row][stage_index(stage)])
+    }
+
+    /// The selected market and stage.
+    pub fn selected(&self) -> (MarketId, Stage) {
+        (self.markets[self.cursor.0].clone(), Stage::ALL[self.cursor.1])
+    }
+
+    /// Whether any request is queued or active.
+    pub fn busy(&self) -> bool {
+        !self.queue.is_empty() || !self.active.is_empty()
+    }
+
+    /// Applies one message and returns what the shell must do.
+    pub fn handle(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => self.key(key),
+            Msg::Tick => {
+                self.tick = self.tick.wrapping_add(1);
+                Vec::new()
+            }
+            Msg::Header(header) => {
+                let (backend, endpoint) = (self.header.backend.take(), self.header.endpoint.take());
+                self.header =
+                    Header { backend: header.backend.or(backend), endpoint: header.endpoint.or(endpoint), ..header };
+                Vec::new()
+            }
+            Msg::Backend(result) => {
+                match result {
+                    Ok(url) => self.header.endpoint = Some(url),
+                    Err(e) => {
+                        self.header.endpoint = Some("not running".to_string());
+                        self.push_log("wb", LogLevel::Error, e.clone());
+                        self.status_line = format!("backend: {e}");
+                    }
+                }
+                Vec::new()
+            }
+            Msg::CellHistory(rows) => {
+                for row in rows {
+                    if let Some(cell) = self.cell_mut(&row.market, row.stage)
+                        && !cell.status.is_pending()
+                    {
+                        cell.status = row.status;
+                        cell.last_ms = Some(row.duration_ms);
+                    }
+                }
+                Vec::new()
+            }
+            Msg::Stale(stale) => {
+                // A plan made while runs change the outputs may be out of date; the next idle plan replaces it.
+                if self.busy() {
+                    return Vec::new();
+                }
+                for cells in &mut self.cells {
+                    for cell in cells.iter_mut() {
+                        cell.stale = false;
+                    }
+                }
+                for (market, stage) in stale {
+                    if let Some(cell) = self.cell_mut(&market, stage) {
+                        cell.stale = cell.status != CellStatus::NeverRun;
+                    }
+                }
+                Vec::new()
+            }
+            Msg::BuildStarted => {
+                self.status_line = "building the runner (cargo build)…".to_string();
+                self.push_log("build", LogLevel::Info, "cargo build of the runner".to_string());
+                Vec::new()
+            }
+            Msg::BuildLine(line) => {
+                let level = if line.starts_with("error") { LogLevel::Error } else { LogLevel::Info };
+                self.push_log("build", level, line);
+                Vec::new()
+            }
+            Msg::BuildFinished { requests, result } => self.build_finished(&requests, result),
+            Msg::RunStarted { id, run_id } => {
+                if let Some(active) = self.active.iter_mut().find(|a| a.id == id) {
+                    active.run_id = Some(run_id.clone());
+                    self.status_line = format!("run {run_id}: {}", active.request.label());
+                }
+                Vec::new()
+            }
+            Msg::Runner { update, .. } => {
+                self.runner_update(*update);
+                Vec::new()
+            }
+            Msg::RunEnded { id, status, error } => self.run_ended(id, status, error),
+            Msg::Runs(runs) => {
+                self.runs_cursor = self.runs_cursor.min(runs.len().saturating_sub(1));
+                self.runs = runs;
+                Vec::new()
+            }
+            Msg::Detail(detail) => {
+                self.detail = Some(*detail);
+                self.detail_scroll = 0;
+                Vec::new()
+            }
+            Msg::Log(line) => {
+                self.log_push(line);
+                Vec::new()
+            }
+            Msg::Changed(changed) => self.changed(changed),
+            Msg::Diff { request, result } => {
+                if let Some(diff) = &mut self.diff
+                    && diff.result(request.clone(), result)
+                {
+                    self.status_line = format!("diff {}", request.label());
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// A watch batch: mark its cells stale at once, cancel the watch runs it supersedes, re-run what it touches.
+    fn changed(&mut self, changed: Changed) -> Vec<Effect> {
+        for line in &changed.summaries {
+            self.push_log("watch", LogLevel::Info, line.clone());
+        }
+        if !self.watching {
+            return Vec::new();
+        }
+        if changed.runs.is_empty() {
+            self.status_line = "saved: the change touches no stage output, nothing to re-run".to_string();
+            return Vec::new();
+        }
+        for (market, stage) in &changed.cells {
+            if let Some(cell) = self.cell_mut(market, *stage)
+                && cell.status != CellStatus::NeverRun
+            {
+                cell.stale = true;
+            }
+        }
+        let mut origin = changed.first_event;
+        let superseded: Vec<u64> = self.watch_origin.keys().copied().collect();
+        let mut effects = Vec::new();
+        let queued: Vec<(u64, Request)> =
+            self.queue.iter().filter(|(id, _)| superseded.contains(id)).cloned().collect();
+        self.queue.retain(|(id, _)| !superseded.contains(id));
+        for (_, request) in &queued {
+            self.unqueue(request);
+        }
+        for id in &superseded {
+            if let Some(at) = self.watch_origin.get(id) {
+                origin = origin.min(*at);
+            }
+        }
+        let active: Vec<u64> = self.active.iter().map(|a| a.id).filter(|id| superseded.contains(id)).collect();
+        if !active.is_empty() {
+            self.push_log("watch", LogLevel::Warn, "superseded by a newer change: cancelling its run".to_string());
+            effects.push(Effect::Cancel(active));
+        }
+        self.watch_origin.clear();
+        for (market, stage) in changed.runs {
+            let Ok(market) = MarketId::parse(&market) else { continue };
+            if !self.markets.contains(&market) {
+                continue;
+            }
+            let id = self.next_id;
+            effects.extend(self.submit(Request { markets: vec![market], stage: Some(stage) }));
+            self.watch_origin.insert(id, origin);
+        }
+        effects
+    }
+
+    fn key(&mut self, event: KeyEvent) -> Vec<Effect> {
+        let key = Key::from_event(&event);
+        match self.overlay.clone() {
+            Some(Overlay::Help) => {
+                // Any key closes the help; the quit keys also quit.
+                self.overlay = None;
+                return match keys::action_for(self.screen, key) {
+                    Some(Action::Quit) => self.perform(Action::Quit),
+                    _ => Vec::new(),
+                };
+            }
+            Some(Overlay::Palette { query, selected }) => return self.palette_key(event, query, selected),
+            None => {}
+        }
+        match keys::action_for(self.screen, key) {
+            Some(action) => self.perform(action),
+            None => Vec::new(),
+        }
+    }
+
+    fn palette_key(&mut self, event: KeyEvent, mut query: String, mut selected: usize) -> Vec<Effect> {
+        let matches = palette::matches(&query);
+        match event.code {
+            KeyCode::Esc => {
+                self.overlay = None;
+                return Vec::new();
+            }
+            KeyCode::Enter => {
+                self.overlay = None;
+                return match matches.get(selected) {
+                    Some(m) => self.perform(m.action),
+                    None => Vec::new(),
+                };
+            }
+            KeyCode::Up => selected = selected.saturating_sub(1),
+            KeyCode::Down => selected = (selected + 1).min(matches.len().saturating_sub(1)),
+            KeyCode::Backspace => {
+                query.pop();
+                selected = 0;
+            }
+            KeyCode::Char('c') if Key::from_event(&event).ctrl => return self.perform(Action::Quit),
+            KeyCode::Char(c) => {
+                query.push(c);
+                selected = 0;
+            }
+            _ => {}
+        }
+        self.overlay = Some(Overlay::Palette { query, selected });
+        Vec::new()
+    }
+
+    /// Does what `action` asks on the current screen.
+    pub fn perform(&mut self, action: Action) -> Vec<Effect> {
+        let rows = self.markets.len();
+        match action {
+            Action::Up => match self.screen {
+                Screen::Matrix => self.cursor.0 = self.cursor.0.saturating_sub(1),
+                Screen::Runs => self.runs_cursor = self.runs_cursor.saturating_sub(1),
+                Screen::RunDetail => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+                Screen::Diff | Screen::Explorer => self.scroll_screen(-1),
+            },
+            Action::Down => match self.screen {
+                Screen::Matrix => self.cursor.0 = (self.cursor.0 + 1).min(rows.saturating_sub(1)),
+                Screen::Runs => self.runs_cursor = (self.runs_cursor + 1).min(self.runs.len().saturating_sub(1)),
+                Screen::RunDetail => self.detail_scroll += 1,
+                Screen::Diff | Screen::Explorer => self.scroll_screen(1),
+            },
+            Action::Left | Action::Right => {
+                let step = if action == Action::Left { -1 } else { 1 };
+                match self.screen {
+                    Screen::Diff => {
+                        if let Some(diff) = &mut self.diff {
+                            diff.select_column(step);
+                        }
+                    }
+                    Screen::Explorer => {
+                        if let Some(explorer) = &mut self.explorer {
+                            explorer.cycle(step);
+                        }
+                    }
+                    _ => {
+                        self.cursor.1 = self.cursor.1.saturating_add_signed(step).min(Stage::ALL.len() - 1);
+                    }
+                }
+            }
+            Action::PageUp => self.scroll_screen(-(PAGE as isize)),
+            Action::PageDown => self.scroll_screen(PAGE as isize),
+            Action::OpenDiff => {
+                let (market, stage) = self.selected();
+                let mut screen = DiffScreen::open(market, stage, &self.markets);
+                if let Some(old) = self.diff.take()
+                    && old.market == screen.market
+                    && old.stage == screen.stage
+                {
+                    screen.picked = old.picked;
+                    screen.hidden = old.hidden;
+                }
+                self.diff = Some(screen);
+                self.screen = Screen::Diff;
+            }
+            Action::Compare => {
+                if let Some(request) = self.diff.as_mut().and_then(DiffScreen::confirm) {
+                    self.status_line = format!("computing the diff {}…", request.label());
+                    return vec![Effect::LoadDiff(request)];
+                }
+            }
+            Action::HideColumn => {
+                if let Some(diff) = &mut self.diff {
+                    diff.hide_column();
+                }
+            }
+            Action::ShowColumns => {
+                if let Some(diff) = &mut self.diff {
+                    diff.show_columns();
+                }
+            }
+            Action::OpenExplorer => {
+                let (market, _) = self.selected();
+                self.explorer = Some(ExplorerScreen::open(market, &self.markets));
+                self.screen = Screen::Explorer;
+            }
+            Action::RunCell => {
+                let (market, stage) = self.selected();
+                return self.submit(Request { markets: vec![market], stage: Some(stage) });
+            }
+            Action::RunMarket => {
+                let (market, _) = self.selected();
+                return self.submit(Request { markets: vec![market], stage: None });
+            }
+            Action::RunStage => {
+                let (_, stage) = self.selected();
+                return self.submit(Request { markets: self.markets.clone(), stage: Some(stage) });
+            }
+            Action::RunAll => return self.submit(Request { markets: self.markets.clone(), stage: None }),
+            Action::Cancel => return self.cancel(),
+            Action::ToggleLog => {
+                self.log_open = !self.log_open;
+                self.log_scroll = 0;
+            }
+            Action::LogUp => {
+                self.log_open = true;
+                self.log_scroll = (self.log_scroll + 10).min(self.log.len().saturating_sub(1));
+            }
+            Action::LogDown => self.log_scroll = self.log_scroll.saturating_sub(10),
+            Action::OpenRuns => {
+                self.screen = Screen::Runs;
+                return vec![Effect::LoadRuns];
+            }
+            Action::OpenRun => {
+                if let Some(run) = self.runs.get(self.runs_cursor) {
+                    self.screen = Screen::RunDetail;
+                    self.detail = None;
+                    return vec![Effect::LoadRun(run.run_id.clone())];
+                }
+            }
+            Action::Back => {
+                self.screen = match self.screen {
+                    Screen::RunDetail => Screen::Runs,
+                    Screen::Runs | Screen::Matrix | Screen::Diff | Screen::Explorer => Screen::Matrix,
+                };
+            }
+            Action::ToggleWatch => {
+                self.watching = !self.watching;
+                self.status_line = if self.watching {
+                    "watch on: saving a file re-runs what it touches".to_string()
+                } else {
+                    "watch off".to_string()
+                };
+                return vec![Effect::Watch(self.watching)];
+            }
+            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Palette => self.overlay = Some(Overlay::Palette { query: String::new(), selected: 0 }),
+            Action::Quit => {
+                self.quitting = true;
+                self.status_line = "quitting…".to_string();
+                return vec![Effect::Quit];
+            }
+        }
+        Vec::new()
+    }
+
+    /// Scrolls the diff or explorer screen by `lines` (up when negative); on the picker, moves the choice.
+    fn scroll_screen(&mut self, lines: isize) {
+        match self.screen {
+            Screen::Diff => {
+                if let Some(diff) = &mut self.diff {
+                    if lines < 0 { diff.up(lines.unsigned_abs()) } else { diff.down(lines.unsigned_abs()) }
+                }
+            }
+            Screen::Explorer => {
+                if let Some(explorer) = &mut self.explorer {
+                    explorer.scroll_by(lines);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Queues `request`, replacing a queued request for the same cells, and starts what can start.
+    pub fn submit(&mut self, request: Request) -> Vec<Effect> {
+        if let Some(pos) = self.queue.iter().position(|(_, queued)| queued == &request) {
+            self.queue.remove(pos);
+            self.push_log("wb", LogLevel::Info, format!("{}: replaced the queued request", request.label()));
+        }
+        for (market, stage) in request.cells() {
+            if let Some(cell) = self.cell_mut(market.as_str(), stage)
+                && !cell.status.is_pending()
+            {
+                cell.before = cell.status;
+                cell.status = CellStatus::Queued;
+            }
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.status_line = format!("queued {}", request.label());
+        self.queue.push_back((id, request));
+        self.dispatch()
+    }
+
+    /// Starts every queued request none of whose markets is in an active request, oldest first.
+    fn dispatch(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let mut waiting = VecDeque::new();
+        while let Some((id, request)) = self.queue.pop_front() {
+            let busy = |m: &MarketId| {
+                self.active.iter().any(|a| a.request.markets.contains(m))
+                    || waiting.iter().any(|(_, r): &(u64, Request)| r.markets.contains(m))
+            };
+            if request.markets.iter().any(busy) {
+                waiting.push_back((id, request));
+            } else {
+                self.active.push(Active { id, request: request.clone(), run_id: None });
+                effects.push(Effect::Start { id, request });
+            }
+        }
+        self.queue = waiting;
+        effects
+    }
+
+    fn cancel(&mut self) -> Vec<Effect> {
+        let queued: Vec<(u64, Request)> = self.queue.drain(..).collect();
+        for (_, request) in &queued {
+            self.unqueue(request);
+        }
+        let active: Vec<u64> = self.active.iter().map(|a| a.id).collect();
+        if active.is_empty() && queued.is_empty() {
+            self.status_line = "nothing to cancel".to_string();
+            return Vec::new();
+        }
+        self.status_line = format!("cancelling {} run(s), dropped {} queued", active.len(), queued.len());
+        vec![Effect::Cancel(active)]
+    }
+
+    /// Puts the cells of a request that never ran back to what they showed before.
+    fn unqueue(&mut self, request: &Request) {
+        for (market, stage) in request.cells() {
+            if let Some(cell) = self.cell_mut(market.as_str(), stage)
+                && cell.status.is_pending()
+            {
+                cell.status = cell.before;
+            }
+        }
+    }
+
+    fn build_finished(&mut self, requests: &[u64], result: Result<(), String>) -> Vec<Effect> {
+        let Err(error) = result else {
+            self.status_line = "runner built".to_string();
+            return Vec::new();
+        };
+        self.push_log("build", LogLevel::Error, format!("the runner did not build: {error}"));
+        self.log_open = true;
+        self.log_scroll = 0;
+        self.status_line = "build failed: the compiler's errors are in the log pane (L)".to_string();
+        for id in requests {
+            if let Some(pos) = self.active.iter().position(|a| a.id == *id) {
+                let active = self.active.remove(pos);
+                for (market, stage) in active.request.cells() {
+                    if let Some(cell) = self.cell_mut(market.as_str(), stage) {
+                        cell.status = CellStatus::BuildFailed;
+                    }
+                }
+            }
+        }
+        self.dispatch()
+    }
+
+    fn runner_update(&mut self, update: Update) {
+        match update {
+            Update::Event { market, event, .. } => self.runner_event(market.as_str(), *event),
+            Update::Stray { market, line } => self.push_log(market.as_str(), LogLevel::Info, line),
+            Update::Stderr { market, line } => self.push_log(market.as_str(), LogLevel::Warn, line),
+            Update::Spawned { market, pid } => {
+                self.push_log(market.as_str(), LogLevel::Info, format!("runner started (pid {pid})"));
+            }
+            Update::Exited { market, exit } => {
+                if !exit.finished {
+                    let message = if exit.cancelled { "cancelled".to_string() } else { exit.describe(&market) };
+                    let level = if exit.cancelled { LogLevel::Warn } else { LogLevel::Error };
+                    self.push_log(market.as_str(), level, message);
+                    let end = if exit.cancelled { CellStatus::Cancelled } else { CellStatus::Error };
+                    self.end_pending(market.as_str(), end);
+                }
+            }
+        }
+    }
+
+    fn runner_event(&mut self, market: &str, event: Event) {
+        match event {
+            Event::RunStarted { stages, as_of, .. } => {
+                let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
+                self.push_log(market, LogLevel::Info, format!("as_of {as_of}: {}", names.join(" → ")));
+            }
+            Event::StageStarted { stage, .. } => {
+                if let Some(cell) = self.cell_mut(market, stage) {
+                    cell.status = CellStatus::Running { rows: 0 };
+                }
+            }
+            Event::StageProgress { stage, rows, message, .. } => {
+                if let Some(cell) = self.cell_mut(market, stage) {
+                    cell.status = CellStatus::Running { rows };
+                }
+                self.push_log(market, LogLevel::Info, format!("{}: {message}", stage.name()));
+            }
+            Event::StageFinished { record, .. } => {
+                let text = format!(
+                    "{} {} {} rows {}{}",
+                    record.stage.name(),
+                    record.status.as_str(),
+                    record.rows,
+                    crate::report::duration(record.duration_ms),
+                    if record.cache_hit { " cached" } else { "" }
+                );
+                let level = match record.status {
+                    StageStatus::Ok => LogLevel::Info,
+                    StageStatus::Alert => LogLevel::Warn,
+                    StageStatus::Fail => LogLevel::Error,
+                };
+                self.push_log(market, level, text);
+                if let Some(error) = &record.error {
+                    self.push_log(market, LogLevel::Error, error.clone());
+                }
+                if let Some(cell) = self.cell_mut(market, record.stage) {
+                    cell.status = CellStatus::of_stage(record.status, record.cache_hit);
+                    cell.last_ms = Some(record.duration_ms);
+                    cell.stale = false;
+                }
+            }
+            Event::Check { stage, result, .. } => {
+                if result.status != pipeline_core::CheckStatus::Pass {
+                    let level = if result.status == pipeline_core::CheckStatus::Fail {
+                        LogLevel::Error
+                    } else {
+                        LogLevel::Warn
+                    };
+                    self.push_log(market, level, format!("{}: {}", stage.name(), result.message));
+                }
+            }
+            Event::Log { level, message, stage, .. } => {
+                let text = match stage {
+                    Some(stage) => format!("{}: {message}", stage.name()),
+                    None => message,
+                };
+                self.push_log(market, level, text);
+            }
+            Event::Resources { .. } => {}
+            Event::RunFinished { status, duration_ms, error, .. } => {
+                let level = match status {
+                    RunStatus::Ok => LogLevel::Info,
+                    RunStatus::Alert | RunStatus::Cancelled => LogLevel::Warn,
+                    RunStatus::Fail | RunStatus::Error => LogLevel::Error,
+                };
+                let mut text = format!("{} in {}", status.as_str(), crate::report::duration(duration_ms));
+                if let Some(error) = error {
+                    text.push_str(&format!(": {error}"));
+                }
+                self.push_log(market, level, text);
+                // Stages after a failure never ran: they go back to what they showed.
+                let end = match status {
+                    RunStatus::Cancelled => CellStatus::Cancelled,
+                    RunStatus::Error => CellStatus::Error,
+                    _ => CellStatus::NeverRun,
+                };
+                self.end_pending(market, end);
+            }
+        }
+    }
+
+    /// Ends the market's queued or running cells: a running one takes `end`, a queued one (never reached)
+    /// goes back to what it showed, unless `end` is an error or cancellation.
+    fn end_pending(&mut self, market: &str, end: CellStatus) {
+        let Some(row) = self.markets.iter().position(|m| m.as_str() == market) else { return };
+        for cell in self.cells[row].iter_mut() {
+            match cell.status {
+                CellStatus::Running { .. } => cell.status = if end == CellStatus::NeverRun { cell.before } else { end },
+                CellStatus::Queued => cell.status = cell.before,
+                _ => {}
+            }
+        }
+    }
+
+    fn run_ended(&mut self, id: u64, status: RunStatus, error: Option<String>) -> Vec<Effect> {
+        let mut ended = Vec::new();
+        if let Some(pos) = self.active.iter().position(|a| a.id == id) {
+            let active = self.active.remove(pos);
+            let end = match status {
+                RunStatus::Cancelled => CellStatus::Cancelled,
+                RunStatus::Error => CellStatus::Error,
+                _ => CellStatus::NeverRun,
+            };
+            for market in &active.request.markets {
+                self.end_pending(market.as_str(), end);
+            }
+            let run = active.run_id.as_deref().unwrap_or("-");
+            self.status_line = format!("{}: {} (run {run})", active.request.label(), status.as_str());
+            if let Some(error) = error {
+                self.push_log("wb", LogLevel::Error, error.clone());
+                self.status_line = format!("{}: {}: {error}", active.request.label(), status.as_str());
+            }
+            if let Some(origin) = self.watch_origin.remove(&id)
+                && status != RunStatus::Cancelled
+            {
+                let feedback = origin.elapsed();
+                self.last_feedback = Some(feedback);
+                let text = crate::report::duration(feedback.as_millis() as u64);
+                self.status_line = format!("{} · feedback {text} from save to results", self.status_line);
+                if let Some(run_id) = active.run_id {
+                    ended.push(Effect::RecordFeedback { run_id, ms: feedback.as_millis() as u64 });
+                }
+            }
+        }
+        let mut effects = ended;
+        effects.extend(self.dispatch());
+        if !self.busy() {
+            effects.push(Effect::CheckStale);
+        }
+        if self.screen == Screen::Runs {
+            effects.push(Effect::LoadRuns);
+        }
+        effects
+    }
+
+    fn push_log(&mut self, source: &str, level: LogLevel, text: String) {
+        self.log_push(LogLine { source: source.to_string(), level, text });
+    }
+
+    fn log_push(&mut self, line: LogLine) {
+        if self.log.len() == LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(line);
+        if self.log_scroll > 0 {
+            // Keep the view where the reader scrolled to.
+            self.log_scroll = (self.log_scroll + 1).min(self.log.len().saturating_sub(1));
+        }
+    }
+
+    /// Counts of cells per status word, for tests and the status line.
+    pub fn status_counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for cell in self.cells.iter().flatten() {
+            *counts.entry(cell.status.label()).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// The column of `stage`.
+pub fn stage_index(stage: Stage) -> usize {
+    Stage::ALL.iter().position(|s| *s == stage).expect("every stage is in ALL")
+}

@@ -1,0 +1,509 @@
+//! The TUI's imperative shell: carries out the app's [`Effect`]s on tokio tasks and reports back as [`Msg`]s,
+//! so the event loop never waits on IO. It owns the S3 backend for the session (started once, or the one
+//! `wb aws up` left running), builds the runner, runs requests through the [`Supervisor`] with one shared limit on
+//! how many markets run at once, and records every run in history (a build failure too).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use localstack::Backend;
+use pipeline_core::events::LogLevel;
+use pipeline_core::{RunStatus, Stage};
+use tokio::sync::{Mutex, Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::aws::session::{self, Session};
+use crate::cli::MarketId;
+use crate::history::RunDetail;
+use crate::history::{History, NewRun};
+use crate::recorder::Recorder;
+use crate::runner::RunnerEnv;
+use crate::supervisor::{Cancel, MarketJob, RunnerCommand, Supervisor};
+use crate::tui::app::{CellHistory, CellStatus, Effect, Header, LogLine, Msg, Request};
+use crate::tui::build::{Builder, RunnerSource};
+use crate::workspace::Workspace;
+
+/// How often the header's repository facts are refreshed.
+const HEADER_EVERY: Duration = Duration::from_secs(3);
+
+/// The backend as the requests see it: starting, up at an endpoint, or failed.
+#[derive(Debug, Clone)]
+enum BackendState {
+    Starting,
+    Up(Backend, localstack::S3Endpoint),
+    Failed(String),
+}
+
+/// Carries out effects.
+pub struct Executor {
+    shared: Arc<Shared>,
+    planner: Option<JoinHandle<()>>,
+    watcher: Option<JoinHandle<()>>,
+    cancels: HashMap<u64, Cancel>,
+    tasks: Vec<JoinHandle<()>>,
+    session: Arc<Mutex<Option<Session>>>,
+}
+
+/// What every task needs.
+struct Shared {
+    workspace: Workspace,
+    msgs: mpsc::UnboundedSender<Msg>,
+    builder: Builder,
+    slots: Arc<Semaphore>,
+    backend: watch::Receiver<BackendState>,
+    provision: Mutex<()>,
+    /// The backend asked for (the one `wb aws up` left running may differ; runs record the one they used).
+    requested: Backend,
+}
+
+impl Executor {
+    /// Starts the session's background work (backend, header refresh, history load) and returns the executor.
+    /// `jobs` limits how many markets run at once across all requests.
+    pub fn start(
+        workspace: Workspace,
+        aws: Option<Backend>,
+        source: RunnerSource,
+        jobs: usize,
+        msgs: mpsc::UnboundedSender<Msg>,
+    ) -> Self {
+        let (backend_tx, backend_rx) = watch::channel(BackendState::Starting);
+        let session: Arc<Mutex<Option<Session>>> = Arc::new(Mutex::new(None));
+        let shared = Arc::new(Shared {
+            workspace: workspace.clone(),
+            msgs: msgs.clone(),
+            builder: Builder::new(source),
+            slots: Arc::new(Semaphore::new(jobs.max(1))),
+            backend: backend_rx,
+            provision: Mutex::new(()),
+            requested: aws.or_else(|| workspace.backend()).unwrap_or(Backend::Embedded),
+        });
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(start_backend(workspace.clone(), aws, Arc::clone(&session), backend_tx, msgs.clone())));
+        tasks.push(tokio::spawn(refresh_header(workspace.clone(), msgs.clone())));
+        let history = workspace.history_path();
+        tasks.push(tokio::spawn(async move {
+            let loaded = tokio::task::spawn_blocking(move || load_cells(&history)).await;
+            match loaded {
+                Ok(Ok((cells, last_full))) => {
+                    let _ = msgs.send(Msg::CellHistory(cells));
+                    let _ = msgs.send(Msg::Header(Header { last_full_run_ms: last_full, ..Header::default() }));
+                }
+                Ok(Err(e)) => {
+                    let _ = msgs.send(Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))));
+                }
+                Err(_) => {}
+            }
+        }));
+        let planner = Some(tokio::spawn(check_stale(Arc::clone(&shared))));
+        Self { shared, planner, watcher: None, cancels: HashMap::new(), tasks, session }
+    }
+
+    /// Carries out one effect (never blocks: the work runs on tasks).
+    pub fn execute(&mut self, effect: Effect) {
+        match effect {
+            Effect::Start { id, request } => {
+                let (cancel, token) = Cancel::new();
+                self.cancels.insert(id, cancel);
+                let shared = Arc::clone(&self.shared);
+                self.tasks.retain(|t| !t.is_finished());
+                self.tasks.push(tokio::spawn(async move {
+                    let (status, error) = run_request(&shared, id, request, token).await;
+                    let _ = shared.msgs.send(Msg::RunEnded { id, status, error });
+                }));
+            }
+            Effect::Cancel(ids) => {
+                for id in ids {
+                    if let Some(cancel) = self.cancels.get(&id) {
+                        cancel.cancel();
+                    }
+                }
+            }
+            Effect::LoadRuns => {
+                let (path, msgs) = (self.shared.workspace.history_path(), self.shared.msgs.clone());
+                tokio::task::spawn_blocking(move || {
+                    let msg = match History::open(&path).and_then(|h| h.list_runs(200)) {
+                        Ok(runs) => Msg::Runs(runs),
+                        Err(e) => Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))),
+                    };
+                    let _ = msgs.send(msg);
+                });
+            }
+            Effect::LoadRun(run_id) => {
+                let (path, msgs) = (self.shared.workspace.history_path(), self.shared.msgs.clone());
+                tokio::task::spawn_blocking(move || {
+                    let msg = match load_detail(&path, &run_id) {
+                        Ok(Some(detail)) => Msg::Detail(Box::new(detail)),
+                        Ok(None) => Msg::Log(log("wb", LogLevel::Error, format!("no run {run_id} in history"))),
+                        Err(e) => Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))),
+                    };
+                    let _ = msgs.send(msg);
+                });
+            }
+            Effect::CheckStale => {
+                if self.planner.as_ref().is_none_or(|p| p.is_finished()) {
+                    self.planner = Some(tokio::spawn(check_stale(Arc::clone(&self.shared))));
+                }
+            }
+            Effect::Watch(on) => {
+                if let Some(task) = self.watcher.take() {
+                    task.abort();
+                }
+                if on {
+                    let (root, msgs) = (self.shared.workspace.root().to_path_buf(), self.shared.msgs.clone());
+                    let quiet = Duration::from_millis(crate::watch::DEFAULT_DEBOUNCE_MS);
+                    self.watcher =
+                        Some(tokio::spawn(async move { crate::tui::watch::watch(&root, quiet, msgs).await }));
+                }
+            }
+            Effect::RecordFeedback { run_id, ms } => {
+                let (path, msgs) = (self.shared.workspace.history_path(), self.shared.msgs.clone());
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = History::open(&path).and_then(|mut h| h.set_feedback_ms(&run_id, ms)) {
+                        let _ = msgs.send(Msg::Log(log("wb", LogLevel::Warn, format!("run history: {e}"))));
+                    }
+                });
+            }
+            Effect::LoadDiff(request) => {
+                let (workspace, msgs) = (self.shared.workspace.clone(), self.shared.msgs.clone());
+                self.tasks.retain(|t| !t.is_finished());
+                self.tasks.push(tokio::spawn(async move {
+                    let result = crate::diff_cmd::compute_in(&workspace, &request.args()).await;
+                    let result = result.map(Box::new).map_err(|e| e.to_string());
+                    let _ = msgs.send(Msg::Diff { request, result });
+                }));
+            }
+            Effect::Quit => {
+                for cancel in self.cancels.values() {
+                    cancel.cancel();
+                }
+            }
+        }
+    }
+
+    /// Cancels every run, waits (up to `grace`) for the runs to be recorded, and stops the backend it started.
+    pub async fn shutdown(mut self, grace: Duration) {
+        if let Some(task) = self.planner.take() {
+            task.abort();
+        }
+        if let Some(task) = self.watcher.take() {
+            task.abort();
+        }
+        for cancel in self.cancels.values() {
+            cancel.cancel();
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        for task in self.tasks.drain(..) {
+            if task.is_finished() {
+                continue;
+            }
+            // Background loops (header refresh) never end on their own.
+            let abort = task.abort_handle();
+            if tokio::time::timeout_at(deadline, task).await.is_err() {
+                abort.abort();
+            }
+        }
+        if let Some(session) = self.session.lock().await.take() {
+            session.shutdown().await;
+        }
+    }
+}
+
+fn log(source: &str, level: LogLevel, text: String) -> LogLine {
+    LogLine { source: source.to_string(), level, text }
+}
+
+async fn start_backend(
+    workspace: Workspace,
+    aws: Option<Backend>,
+    slot: Arc<Mutex<Option<Session>>>,
+    state: watch::Sender<BackendState>,
+    msgs: mpsc::UnboundedSender<Msg>,
+) {
+    let (choice, note) = session::choose_with_note(&workspace, aws).await;
+    if let Some(note) = note {
+        let _ = msgs.send(Msg::Log(log("wb", LogLevel::Warn, note)));
+    }
+    let backend = choice.backend();
+    let _ = msgs.send(Msg::Header(Header { backend: Some(backend.to_string()), ..Header::default() }));
+    match Session::start(&workspace, choice, "wb (tui)").await {
+        Ok(running) => {
+            let url = running.endpoint().url.clone();
+            let _ = msgs.send(Msg::Log(log(
+                "wb",
+                LogLevel::Info,
+                format!("S3 {backend} at {url} ({}, up in {:?})", running.version(), running.startup()),
+            )));
+            state.send_replace(BackendState::Up(running.backend(), running.endpoint()));
+            *slot.lock().await = Some(running);
+            let _ = msgs.send(Msg::Backend(Ok(url)));
+        }
+        Err(e) => {
+            let message = format!("cannot start the {backend} S3 backend: {e}");
+            state.send_replace(BackendState::Failed(message.clone()));
+            let _ = msgs.send(Msg::Backend(Err(message)));
+        }
+    }
+}
+
+async fn refresh_header(workspace: Workspace, msgs: mpsc::UnboundedSender<Msg>) {
+    let root = workspace.root().to_path_buf();
+    loop {
+        let dir = root.clone();
+        if let Ok(Some(status)) = tokio::task::spawn_blocking(move || crate::git::repo_status(&dir)).await {
+            let header = Header {
+                repo: Some(status.name.clone()),
+                branch: Some(status.branch_label().to_string()),
+                head: status.short_commit.clone(),
+                changed_files: Some(status.changed_files),
+                ..Header::default()
+            };
+            if msgs.send(Msg::Header(header)).is_err() {
+                return;
+            }
+        } else if msgs.is_closed() {
+            return;
+        }
+        tokio::time::sleep(HEADER_EVERY).await;
+    }
+}
+
+/// Builds, records, provisions and runs one request; returns its status and run-wide error.
+async fn run_request(
+    shared: &Shared,
+    id: u64,
+    request: Request,
+    mut token: crate::supervisor::CancelToken,
+) -> (RunStatus, Option<String>) {
+    let started = Instant::now();
+    let run_id = format!("{}-{id}", crate::run::new_run_id());
+    let mut history = match History::open(&shared.workspace.history_path()) {
+        Ok(history) => history,
+        Err(e) => return (RunStatus::Error, Some(e.to_string())),
+    };
+
+    // 1. The runner, built from the current sources.
+    if shared.builder.builds() {
+        let _ = shared.msgs.send(Msg::BuildStarted);
+    }
+    let msgs = shared.msgs.clone();
+    let built = shared.builder.runner(started, move |line| drop(msgs.send(Msg::BuildLine(line)))).await;
+    if shared.builder.builds() {
+        let result = built.as_ref().map(|_| ()).map_err(Clone::clone);
+        let _ = shared.msgs.send(Msg::BuildFinished { requests: vec![id], result });
+    }
+    let runner = match built {
+        Ok(path) => path,
+        Err(error) => {
+            let new_run = new_run(shared.workspace.root(), &run_id, &request, shared.requested);
+            if let Err(e) = history.record_build_failure(&new_run, &error, started.elapsed().as_millis() as u64) {
+                let _ = shared.msgs.send(Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))));
+            }
+            return (RunStatus::Error, None);
+        }
+    };
+
+    // 2. The backend, the run row, the fixtures.
+    let endpoint = tokio::select! {
+        endpoint = backend_ready(shared) => endpoint,
+        () = token.cancelled() => Err("cancelled before the backend was up".to_string()),
+    };
+    let backend = endpoint.as_ref().map(|(backend, _)| *backend).unwrap_or(shared.requested);
+    if let Err(e) = history.begin_run(&new_run(shared.workspace.root(), &run_id, &request, backend)) {
+        return (RunStatus::Error, Some(e.to_string()));
+    }
+    let _ = shared.msgs.send(Msg::RunStarted { id, run_id: run_id.clone() });
+    let mut recorder = Recorder::new(run_id.clone(), &request.markets);
+    let prepared = match endpoint {
+        Ok((_, endpoint)) => {
+            let _guard = shared.provision.lock().await;
+            let ws = &shared.workspace;
+            let (fixtures, index) = (ws.default_fixtures_dir(), ws.fixture_index_path());
+            crate::provision::provision(&endpoint, &ws.settings().buckets, &fixtures, &request.markets, &index)
+                .await
+                .map(|_| endpoint)
+                .map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e),
+    };
+    let endpoint = match prepared {
+        Ok(endpoint) => endpoint,
+        Err(error) => {
+            let error = if token.is_cancelled() {
+                recorder.cancel();
+                None
+            } else {
+                Some(error)
+            };
+            let _ = recorder.finish(&mut history, None, started.elapsed().as_millis() as u64, error.clone());
+            return (recorder.final_status(error.as_deref()), error);
+        }
+    };
+
+    // 3. One runner per market, sharing the session's slots.
+    let env = RunnerEnv { endpoint: endpoint.clone(), buckets: shared.workspace.settings().buckets.clone() };
+    let supervisor = Supervisor::new(RunnerCommand::new(runner), env, 1).with_slots(Arc::clone(&shared.slots));
+    let jobs = request
+        .markets
+        .iter()
+        .map(|market| MarketJob {
+            market: market.clone(),
+            stage: request.stage,
+            as_of: None,
+            no_cache: false,
+            run_id: run_id.clone(),
+            previous_rows: history.previous_rows(market.as_str()).ok().flatten(),
+        })
+        .collect();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    supervisor.spawn(jobs, &tx, &token);
+    drop(tx);
+    let mut warned = false;
+    loop {
+        tokio::select! {
+            update = rx.recv() => {
+                let Some(update) = update else { break };
+                let (_, written) = recorder.apply(&mut history, &update);
+                if let (Err(e), false) = (written, warned) {
+                    warned = true;
+                    let _ = shared.msgs.send(Msg::Log(log("wb", LogLevel::Warn, format!("run history: {e}"))));
+                }
+                let _ = shared.msgs.send(Msg::Runner { id, update: Box::new(update) });
+            }
+            () = token.cancelled(), if !recorder.is_cancelled() => recorder.cancel(),
+        }
+    }
+    let status = recorder.status();
+    let error = if status == RunStatus::Error {
+        let lost = session::answers(&endpoint).await.err();
+        lost.map(|reason| session::lost_message(backend, &endpoint.url, &reason))
+    } else {
+        None
+    };
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let _ = recorder.finish(&mut history, Some(endpoint.url.clone()), duration_ms, error.clone());
+    (status, error)
+}
+
+/// Plans every market with the runner built from the current sources and reports the cells the cache would
+/// not serve ([`Msg::Stale`]): their inputs or code changed since they ran.
+async fn check_stale(shared: Arc<Shared>) {
+    let Ok((_, endpoint)) = backend_ready(&shared).await else { return };
+    let msgs = shared.msgs.clone();
+    let built = shared.builder.runner(Instant::now(), move |line| drop(msgs.send(Msg::BuildLine(line)))).await;
+    let Ok(runner) = built else { return };
+    let ws = &shared.workspace;
+    let markets = MarketId::all();
+    {
+        let _guard = shared.provision.lock().await;
+        let (fixtures, index) = (ws.default_fixtures_dir(), ws.fixture_index_path());
+        let present: Vec<MarketId> = markets.iter().filter(|m| fixtures.join(m.as_str()).is_dir()).cloned().collect();
+        if crate::provision::provision(&endpoint, &ws.settings().buckets, &fixtures, &present, &index).await.is_err() {
+            return;
+        }
+    }
+    let env = RunnerEnv { endpoint, buckets: ws.settings().buckets.clone() };
+    let runner = RunnerCommand::new(runner);
+    let mut stale = Vec::new();
+    for market in &markets {
+        let target = crate::dry_run::PlanTarget::default();
+        match crate::dry_run::plan(&runner, &env, market, target, &Default::default()).await {
+            Ok(lines) => {
+                stale.extend(lines.into_iter().filter(|l| !l.planned.hit).map(|l| (l.market, l.planned.stage)))
+            }
+            Err(e) => {
+                let _ = shared.msgs.send(Msg::Log(log("wb", LogLevel::Warn, format!("{market}: not planned: {e}"))));
+            }
+        }
+    }
+    let _ = shared.msgs.send(Msg::Stale(stale));
+}
+
+async fn backend_ready(shared: &Shared) -> Result<(Backend, localstack::S3Endpoint), String> {
+    let mut state = shared.backend.clone();
+    loop {
+        match state.borrow_and_update().clone() {
+            BackendState::Up(backend, endpoint) => return Ok((backend, endpoint)),
+            BackendState::Failed(e) => return Err(e),
+            BackendState::Starting => {}
+        }
+        if state.changed().await.is_err() {
+            return Err("the backend task ended".to_string());
+        }
+    }
+}
+
+fn new_run(root: &std::path::Path, run_id: &str, request: &Request, backend: Backend) -> NewRun {
+    let git = crate::git::state(root);
+    let mut command = vec!["wb (tui)".to_string(), "run".to_string()];
+    for market in &request.markets {
+        command.extend(["--market".to_string(), market.to_string()]);
+    }
+    if let Some(stage) = request.stage {
+        command.extend(["--stage".to_string(), stage.name().to_string()]);
+    }
+    NewRun {
+        run_id: run_id.to_string(),
+        started_at: crate::history::now(),
+        command: command.join(" "),
+        git_commit: git.as_ref().map(|g| g.commit.clone()),
+        git_dirty: git.as_ref().map(|g| g.dirty),
+        backend: backend.to_string(),
+        endpoint: None,
+        markets: request.markets.iter().map(MarketId::to_string).collect(),
+        stage: request.stage.map(|s| s.name().to_string()),
+        as_of: None,
+        no_cache: false,
+        pid: std::process::id(),
+        pid_start: crate::sys::process_start_ticks(std::process::id()),
+    }
+}
+
+/// The last recorded state of every cell, and the duration of the last full run.
+fn load_cells(path: &std::path::Path) -> Result<(Vec<CellHistory>, Option<u64>), crate::history::HistoryError> {
+    let history = History::open(path)?;
+    let conn = history.connection();
+    let cells = (|| {
+        let mut stmt = conn.prepare(
+            "SELECT s.market, s.stage, s.status, s.cache_hit, s.duration_ms
+             FROM stage_runs s JOIN runs r ON r.run_id = s.run_id
+             WHERE r.started_at = (SELECT MAX(r2.started_at) FROM stage_runs s2 JOIN runs r2 ON r2.run_id = s2.run_id
+                                   WHERE s2.market = s.market AND s2.stage = s.stage)",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, bool>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })?;
+        let mut cells = Vec::new();
+        for row in rows {
+            let (market, stage, status, cache_hit, duration_ms) = row?;
+            let Ok(stage) = stage.parse::<Stage>() else { continue };
+            let status = match (status.as_str(), cache_hit) {
+                ("fail", _) => CellStatus::Fail,
+                ("alert", _) => CellStatus::Alert,
+                (_, true) => CellStatus::Cached,
+                _ => CellStatus::Ok,
+            };
+            cells.push(CellHistory { market, stage, status, duration_ms: duration_ms.max(0) as u64 });
+        }
+        let last_full: Option<i64> = conn
+            .query_row(
+                "SELECT duration_ms FROM runs WHERE stage IS NULL AND status IN ('ok', 'alert', 'fail')
+                 AND json_array_length(markets) = ?1 ORDER BY started_at DESC LIMIT 1",
+                [markets::ids().len() as i64],
+                |row| row.get(0),
+            )
+            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+        Ok::<_, rusqlite::Error>((cells, last_full.map(|ms| ms.max(0) as u64)))
+    })();
+    cells.map_err(|e| history.sql(e))
+}
+
+fn load_detail(path: &std::path::Path, run_id: &str) -> Result<Option<RunDetail>, crate::history::HistoryError> {
+    History::open(path)?.run_detail(run_id)
+}
