@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use pipeline_core::{RunStatus, StageRecord};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 /// Schema migrations, in order; `PRAGMA user_version` is how many have been applied. Append only: a database
 /// of any earlier version is upgraded by the ones it lacks, so never edit one that has shipped.
@@ -895,18 +895,19 @@ fn opt_u64(row: &rusqlite::Row, idx: usize) -> rusqlite::Result<Option<u64>> {
 /// Applies the migrations `user_version` says are missing, each in a transaction.
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let open_err = |source| HistoryError::Open { path: path.to_path_buf(), source };
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(open_err)?;
     let known = MIGRATIONS.len() as i64;
+    // One writer at a time: the version is read inside an immediate transaction, so two connections opening a
+    // new database at once (the TUI's tasks, or `wb run` next to the TUI) cannot both apply the same migration.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(open_err)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(open_err)?;
     if version > known {
         return Err(HistoryError::Newer { path: path.to_path_buf(), found: version, known });
     }
     for (i, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let tx = conn.transaction().map_err(open_err)?;
         tx.execute_batch(migration).map_err(open_err)?;
         tx.pragma_update(None, "user_version", i as i64 + 1).map_err(open_err)?;
-        tx.commit().map_err(open_err)?;
     }
-    Ok(())
+    tx.commit().map_err(open_err)
 }
 
 #[cfg(test)]

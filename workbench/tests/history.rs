@@ -355,3 +355,21 @@ fn a_database_of_the_first_schema_is_migrated_and_keeps_its_rows() {
     let history = History::open(&path).unwrap();
     assert_eq!(history.run("old").unwrap().unwrap().feedback_ms, Some(900));
 }
+
+#[test]
+fn many_connections_opening_a_new_history_at_once_migrate_it_once() {
+    // Regression: two connections could both read version 0 of a new database and both apply the migrations
+    // ("table runs already exists").
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".workbench/history.sqlite");
+    let opened: Vec<_> = (0..8)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || History::open(&path).map(|_| ()).map_err(|e| e.to_string()))
+        })
+        .collect();
+    for handle in opened {
+        assert_eq!(handle.join().unwrap(), Ok(()));
+    }
+    assert_eq!(History::open(&path).unwrap().list_runs(1).unwrap(), Vec::new());
+}

@@ -221,7 +221,7 @@ fn a_build_failure_marks_the_cells_and_opens_the_log() {
     app.handle(Msg::BuildStarted);
     app.handle(Msg::BuildLine("error[E0308]: mismatched types".into()));
     app.handle(Msg::BuildFinished { requests: vec![1], result: Err("error[E0308]: mismatched types".into()) });
-    assert_eq!(app.cell("foobar-au", Stage::Ingest).unwrap().status, CellStatus::BuildFailed);
+    assert_eq!(app.cell("foobar-au", Stage::Ingest).unwrap().status, CellStatus::BuildFailed, "{:#?}", app.log);
     assert!(app.log_open);
     assert!(!app.busy());
     assert_eq!(app.status_line, "build failed: the compiler's errors are in the log pane (L)");
@@ -649,4 +649,46 @@ async fn cells_whose_inputs_changed_since_they_ran_show_stale_at_start() {
     }
     let au = text.lines().find(|l| l.starts_with("│foobar-au")).unwrap();
     assert_eq!(au.matches("~ stale").count(), 6, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_that_does_not_compile_is_recorded_as_a_build_failure_with_the_compiler_errors() {
+    // A workspace whose `wb` does not compile: the TUI builds the runner with cargo before every run.
+    let root = common::Root::with_fixtures(&["foobar-au"]);
+    std::fs::write(root.path().join("Cargo.toml"), "[workspace]\nmembers = [\"workbench\"]\nresolver = \"3\"\n")
+        .unwrap();
+    std::fs::create_dir_all(root.path().join("workbench/src")).unwrap();
+    std::fs::write(
+        root.path().join("workbench/Cargo.toml"),
+        "[package]\nname = \"workbench\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[[bin]]\nname = \"wb\"\npath = \"src/main.rs\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.path().join("workbench/src/main.rs"), "fn main() {\n    let n: u32 = \"seven\";\n}\n").unwrap();
+    let source = RunnerSource::detect(root.path());
+    assert_eq!(source, RunnerSource::Cargo { root: root.path().to_path_buf() });
+
+    let workspace = Workspace::open(root.path()).unwrap();
+    let (msg_tx, mut msgs) = mpsc::unbounded_channel();
+    let mut executor = Executor::start(workspace, None, source, 2, msg_tx);
+    let mut app = App::new(vec![market("foobar-au")]);
+    for effect in app.handle(key(KeyCode::Enter)) {
+        executor.execute(effect);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while app.busy() {
+        let msg = tokio::time::timeout_at(deadline, msgs.recv()).await.expect("the build did not end").unwrap();
+        for effect in app.handle(msg) {
+            executor.execute(effect);
+        }
+    }
+    executor.shutdown(Duration::from_secs(10)).await;
+    assert_eq!(app.cell("foobar-au", Stage::Ingest).unwrap().status, CellStatus::BuildFailed, "{:#?}", app.log);
+    assert!(app.log_open, "the log pane opens on the compiler's errors");
+    assert!(app.log.iter().any(|l| l.source == "build" && l.text.starts_with("error[E0308]: mismatched types")));
+    let runs = root.history().list_runs(5).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status.as_str(), "build_failed");
+    let error = runs[0].error.clone().unwrap();
+    assert!(error.starts_with("error[E0308]: mismatched types"), "{error}");
+    assert!(error.contains("workbench/src/main.rs:2:"), "{error}");
 }

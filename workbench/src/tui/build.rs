@@ -119,7 +119,7 @@ async fn cargo_build(root: &Path, line: &impl Fn(String)) -> Result<PathBuf, Str
     let mut errors = Vec::new();
     let mut lines = BufReader::new(stderr).lines();
     while let Ok(Some(text)) = lines.next_line().await {
-        if (text.starts_with("error") || text.starts_with("  -->")) && errors.len() < ERROR_LINES {
+        if (text.starts_with("error") || text.trim_start().starts_with("-->")) && errors.len() < ERROR_LINES {
             errors.push(text.clone());
         }
         line(text);
