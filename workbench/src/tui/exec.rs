@@ -41,7 +41,10 @@ pub struct Executor {
     planner: Option<JoinHandle<()>>,
     watcher: Option<JoinHandle<()>>,
     cancels: HashMap<u64, Cancel>,
+    /// Runs and diffs: waited for (briefly) on quit, so cancelled runs are recorded.
     tasks: Vec<JoinHandle<()>>,
+    /// The backend start, the header refresh and the history load: aborted on quit.
+    background: Vec<JoinHandle<()>>,
     session: Arc<Mutex<Option<Session>>>,
 }
 
@@ -78,11 +81,17 @@ impl Executor {
             provision: Mutex::new(()),
             requested: aws.or_else(|| workspace.backend()).unwrap_or(Backend::Embedded),
         });
-        let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(start_backend(workspace.clone(), aws, Arc::clone(&session), backend_tx, msgs.clone())));
-        tasks.push(tokio::spawn(refresh_header(workspace.clone(), msgs.clone())));
+        let mut background = Vec::new();
+        background.push(tokio::spawn(start_backend(
+            workspace.clone(),
+            aws,
+            Arc::clone(&session),
+            backend_tx,
+            msgs.clone(),
+        )));
+        background.push(tokio::spawn(refresh_header(workspace.clone(), msgs.clone())));
         let history = workspace.history_path();
-        tasks.push(tokio::spawn(async move {
+        background.push(tokio::spawn(async move {
             let loaded = tokio::task::spawn_blocking(move || load_cells(&history)).await;
             match loaded {
                 Ok(Ok((cells, last_full))) => {
@@ -96,7 +105,7 @@ impl Executor {
             }
         }));
         let planner = Some(tokio::spawn(check_stale(Arc::clone(&shared))));
-        Self { shared, planner, watcher: None, cancels: HashMap::new(), tasks, session }
+        Self { shared, planner, watcher: None, cancels: HashMap::new(), tasks: Vec::new(), background, session }
     }
 
     /// Carries out one effect (never blocks: the work runs on tasks).
@@ -189,15 +198,14 @@ impl Executor {
         if let Some(task) = self.watcher.take() {
             task.abort();
         }
+        for task in self.background.drain(..) {
+            task.abort();
+        }
         for cancel in self.cancels.values() {
             cancel.cancel();
         }
         let deadline = tokio::time::Instant::now() + grace;
         for task in self.tasks.drain(..) {
-            if task.is_finished() {
-                continue;
-            }
-            // Background loops (header refresh) never end on their own.
             let abort = task.abort_handle();
             if tokio::time::timeout_at(deadline, task).await.is_err() {
                 abort.abort();
