@@ -454,6 +454,16 @@ pub async fn compute(args: &DiffArgs) -> Result<StageDiff, DiffCmdError> {
 
 /// [`compute`] in `workspace` (the TUI knows its workspace and does not depend on the process's directory).
 pub async fn compute_in(workspace: &Workspace, args: &DiffArgs) -> Result<StageDiff, DiffCmdError> {
+    compute_with(workspace, args, None).await
+}
+
+/// [`compute_in`] against `endpoint` when given (the TUI's running backend: nothing is started or printed),
+/// else against a backend started (or attached to) for the diff.
+pub async fn compute_with(
+    workspace: &Workspace,
+    args: &DiffArgs,
+    endpoint: Option<localstack::S3Endpoint>,
+) -> Result<StageDiff, DiffCmdError> {
     let stage = args.stage;
     let tables = stage_tables(stage, args.table.as_deref())?;
     let workspace = workspace.clone();
@@ -484,12 +494,18 @@ pub async fn compute_in(workspace: &Workspace, args: &DiffArgs) -> Result<StageD
         }
     };
 
-    let choice = session::choose(&workspace, args.aws).await;
-    let backend = choice.backend();
-    let running = Session::start(&workspace, choice, "wb diff")
-        .await
-        .map_err(|source| DiffCmdError::Backend { backend, source })?;
-    let endpoint = running.endpoint();
+    let (running, endpoint) = match endpoint {
+        Some(endpoint) => (None, endpoint),
+        None => {
+            let choice = session::choose(&workspace, args.aws).await;
+            let backend = choice.backend();
+            let running = Session::start(&workspace, choice, "wb diff")
+                .await
+                .map_err(|source| DiffCmdError::Backend { backend, source })?;
+            let endpoint = running.endpoint();
+            (Some(running), endpoint)
+        }
+    };
     let result = async {
         let a = match (a, pending) {
             (Some(a), _) => a,
@@ -517,7 +533,9 @@ pub async fn compute_in(workspace: &Workspace, args: &DiffArgs) -> Result<StageD
         Ok::<_, DiffCmdError>(tokio::task::block_in_place(|| diff_stage(stage, side_a, side_b, &pairs, &options))?)
     }
     .await;
-    running.shutdown().await;
+    if let Some(running) = running {
+        running.shutdown().await;
+    }
     result
 }
 

@@ -174,10 +174,13 @@ impl Executor {
                 });
             }
             Effect::LoadDiff(request) => {
-                let (workspace, msgs) = (self.shared.workspace.clone(), self.shared.msgs.clone());
+                let shared = Arc::clone(&self.shared);
                 self.tasks.retain(|t| !t.is_finished());
                 self.tasks.push(tokio::spawn(async move {
-                    let result = crate::diff_cmd::compute_in(&workspace, &request.args()).await;
+                    // The session's backend: a diff never starts a second one (nor prints over the screen).
+                    let (workspace, msgs) = (&shared.workspace, shared.msgs.clone());
+                    let endpoint = backend_ready(&shared).await.ok().map(|(_, endpoint)| endpoint);
+                    let result = crate::diff_cmd::compute_with(workspace, &request.args(), endpoint).await;
                     let result = result.map(Box::new).map_err(|e| e.to_string());
                     let _ = msgs.send(Msg::Diff { request, result });
                 }));
@@ -234,6 +237,19 @@ async fn start_backend(
     }
     let backend = choice.backend();
     let _ = msgs.send(Msg::Header(Header { backend: Some(backend.to_string()), ..Header::default() }));
+    // A first LocalStack start creates its venv: say so in the log (not on stderr, under the screen) and create
+    // it here, so the session start finds it ready and prints nothing.
+    let state_dir = workspace.state_dir();
+    if matches!(choice, session::Choice::Own(Backend::LocalStack)) && session::venv_needs_creation(&state_dir) {
+        let _ = msgs.send(Msg::Log(log("wb", LogLevel::Info, session::VENV_MESSAGE.to_string())));
+        let created = tokio::task::spawn_blocking(move || localstack::ensure_venv(&state_dir)).await;
+        if let Ok(Err(e)) = created {
+            let message = format!("cannot start the {backend} S3 backend: {e}");
+            state.send_replace(BackendState::Failed(message.clone()));
+            let _ = msgs.send(Msg::Backend(Err(message)));
+            return;
+        }
+    }
     match Session::start(&workspace, choice, "wb (tui)").await {
         Ok(running) => {
             let url = running.endpoint().url.clone();
