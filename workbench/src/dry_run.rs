@@ -10,7 +10,6 @@
 //! none); the total over the misses is set against the 15-minute budget. Nothing is recorded in the history.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use pipeline_core::engine::KeyParts;
 use pipeline_core::{Event, Hook, Stage};
@@ -20,6 +19,7 @@ use serde::Serialize;
 use crate::aws::session::{self, Session};
 use crate::cli::{MarketId, PreviousKeys};
 use crate::history::{History, HistoryError};
+use crate::output::{fail, say};
 use crate::provision;
 use crate::report::duration;
 use crate::run::{EXIT_ERROR, EXIT_OK, Invocation};
@@ -124,11 +124,11 @@ pub async fn run(invocation: &Invocation) -> u8 {
     let args = &invocation.args;
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return fail(e.to_string()),
     };
     let history = match History::open(&workspace.history_path()) {
         Ok(history) => history,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return fail(e.to_string()),
     };
     let markets = args.selected_markets();
     let fixtures = args
@@ -137,20 +137,20 @@ pub async fn run(invocation: &Invocation) -> u8 {
         .map(|p| std::path::absolute(&p).unwrap_or(p))
         .unwrap_or_else(|| workspace.default_fixtures_dir());
     if let Err(e) = provision::check_fixtures(&fixtures, &markets) {
-        return fail(&e.to_string());
+        return fail(e.to_string());
     }
     let choice = session::choose(&workspace, args.aws).await;
     let backend = choice.backend();
     let running = match Session::start(&workspace, choice, "wb run --dry-run").await {
         Ok(running) => running,
-        Err(e) => return fail(&format!("cannot start the {backend} S3 backend: {e}")),
+        Err(e) => return fail(format!("cannot start the {backend} S3 backend: {e}")),
     };
     let endpoint = running.endpoint();
     let buckets = workspace.settings().buckets.clone();
     let index = workspace.fixture_index_path();
     if let Err(e) = provision::provision(&endpoint, &buckets, &fixtures, &markets, &index).await {
         running.shutdown().await;
-        return fail(&e.to_string());
+        return fail(e.to_string());
     }
     let env = RunnerEnv { endpoint, buckets };
     if !args.json {
@@ -413,17 +413,6 @@ fn json_line(event: &str, value: &impl Serialize) -> String {
         object.insert("event".into(), event.into());
     }
     json.to_string()
-}
-
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
-
-fn fail(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    EXIT_ERROR
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod diff_cmd;
 pub mod dry_run;
 pub mod git;
 pub mod history;
+pub mod output;
 pub mod provision;
 pub mod recorder;
 pub mod report;

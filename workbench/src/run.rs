@@ -3,7 +3,6 @@
 //! lines), record history, handle Ctrl-C, and turn the outcome into an exit code. A backend that stops answering
 //! during the run is named in the run's error.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -16,6 +15,7 @@ use tokio::sync::mpsc;
 use crate::aws::session::{self, Choice, Session};
 use crate::cli::{MarketId, RunArgs};
 use crate::history::{History, HistoryError, NewRun, RunEnd};
+use crate::output::say;
 use crate::provision::{self, ProvisionError};
 use crate::recorder::{Applied, Recorder};
 use crate::report;
@@ -294,15 +294,9 @@ fn environment_error(json: bool, run_id: Option<&str>, e: &RunError, started: In
     eprintln!("error: {e}");
     if json {
         let summary = Summary::new(run_id, RunStatus::Error, started, Vec::new(), Some(e.to_string()));
-        print_line(&summary.to_json_line());
+        say(&summary.to_json_line());
     }
     EXIT_ERROR
-}
-
-fn print_line(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
 }
 
 /// The run's state, owned by the loop in [`run`]: the [`Recorder`] (markets and history) plus printing.
@@ -321,7 +315,7 @@ impl Run {
     }
 
     fn say(&self, line: &str) {
-        print_line(line);
+        say(line);
     }
 
     fn warn_history(&mut self, e: &HistoryError) {
@@ -348,21 +342,21 @@ impl Run {
         match update {
             Update::Event { market, event, line } => {
                 if json {
-                    print_line(&line);
+                    say(&line);
                     return;
                 }
                 match *event {
                     Event::RunStarted { stages, as_of, .. } => {
                         let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
-                        print_line(&format!("{market:<width$}  as_of {as_of}: {}", names.join(" → ")));
+                        say(&format!("{market:<width$}  as_of {as_of}: {}", names.join(" → ")));
                     }
                     Event::StageFinished { record, .. } => {
                         for line in report::stage_lines(market.as_str(), width, &record, &self.buckets.quarantine) {
-                            print_line(&line);
+                            say(&line);
                         }
                     }
                     Event::Log { stage: None, level: LogLevel::Warn | LogLevel::Error, message, .. } => {
-                        print_line(&format!("{market:<width$}  {message}"));
+                        say(&format!("{market:<width$}  {message}"));
                     }
                     _ => {}
                 }
@@ -371,9 +365,9 @@ impl Run {
                 if json {
                     let event =
                         Event::Log { market: market.to_string(), stage: None, level: LogLevel::Info, message: line };
-                    print_line(&event.to_json_line());
+                    say(&event.to_json_line());
                 } else {
-                    print_line(&format!("{market:<width$}  | {line}"));
+                    say(&format!("{market:<width$}  | {line}"));
                 }
             }
             Update::Stderr { market, line } => eprintln!("[{market}] {line}"),
@@ -389,7 +383,7 @@ impl Run {
                         duration_ms: end.duration_ms.unwrap_or(0),
                         error: end.error.clone(),
                     };
-                    print_line(&event.to_json_line());
+                    say(&event.to_json_line());
                 }
                 if !json {
                     let lines = report::market_lines(
@@ -400,7 +394,7 @@ impl Run {
                         end.error.as_deref(),
                     );
                     for line in lines {
-                        print_line(&line);
+                        say(&line);
                     }
                 }
             }
@@ -429,11 +423,11 @@ impl Run {
                     error: m.error.clone(),
                 })
                 .collect();
-            print_line(&Summary::new(Some(self.run_id()), status, started, markets, error).to_json_line());
+            say(&Summary::new(Some(self.run_id()), status, started, markets, error).to_json_line());
         } else {
-            print_line("");
+            say("");
             print!("{}", report::summary(&summaries, duration_ms));
-            print_line(&format!("{}: {}", status.as_str(), next_step(status, self.run_id())));
+            say(&format!("{}: {}", status.as_str(), next_step(status, self.run_id())));
         }
         exit_code(status)
     }

@@ -16,7 +16,6 @@
 //! workspace after the watch started are not watched until it restarts.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -35,8 +34,9 @@ use workbench_affected::{Affected, Change, Declarations, FileStatus, stage_list}
 
 use crate::cli::{MarketId, parse_backend};
 use crate::history::History;
+use crate::output::{fail, say, sleep_until};
 use crate::report;
-use crate::run::{EXIT_CANCELLED, EXIT_ERROR};
+use crate::run::EXIT_CANCELLED;
 use crate::supervisor::{Cancel, CancelToken};
 use crate::workspace::Workspace;
 
@@ -144,17 +144,17 @@ struct Context {
 pub async fn watch(args: WatchArgs) -> u8 {
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return fail(e.to_string()),
     };
     let root = workspace.root().canonicalize().unwrap_or_else(|_| workspace.root().to_path_buf());
     let declarations = match Declarations::load(&root) {
         Ok(d) => d,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return fail(e.to_string()),
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _watcher = match start_watcher(&root, tx) {
         Ok(watcher) => watcher,
-        Err(e) => return fail(&format!("cannot watch {}: {e}; check the inotify limits", root.display())),
+        Err(e) => return fail(format!("cannot watch {}: {e}; check the inotify limits", root.display())),
     };
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let selected = if args.markets.is_empty() { MarketId::all() } else { args.markets.clone() };
@@ -573,25 +573,6 @@ fn show_run_line(context: &Context, line: &str, width: usize, outcome: &mut RunO
             outcome.run_id = summary.run_id;
         }
     }
-}
-
-/// Sleeps until `deadline` (forever when there is none).
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-        None => std::future::pending().await,
-    }
-}
-
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
-
-fn fail(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    EXIT_ERROR
 }
 
 fn say_json(value: serde_json::Value) {

@@ -19,8 +19,9 @@ use serde::Serialize;
 
 use self::state::{AwsState, Found, Startup};
 use crate::cli::{AwsArgs, AwsCommand};
+use crate::output::fail;
 use crate::report;
-use crate::run::{EXIT_ERROR, EXIT_OK};
+use crate::run::EXIT_OK;
 use crate::workspace::Workspace;
 
 /// The serve process's log in `.workbench/logs/` (rewritten by every `wb aws up`).
@@ -58,11 +59,6 @@ pub fn uptime_text(seconds: u64) -> String {
 /// `1.2 ms`, `3.1 s`: a start-up time.
 pub fn startup_text(ms: f64) -> String {
     if ms < 1000.0 { format!("{ms:.1} ms") } else { format!("{:.1} s", ms / 1000.0) }
-}
-
-fn fail(message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {message}");
-    EXIT_ERROR
 }
 
 /// The workspace, its `.workbench/` created, and the `up`/`down` lock held until the returned file is dropped.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use workbench_affected::{Affected, Declarations};
 
+use crate::output::sleep_until;
 use crate::tui::app::{Changed, LogLine, Msg};
 use crate::watch::{Debouncer, classify_batch, start_watcher, watched_path};
 
@@ -72,12 +73,5 @@ pub async fn watch(root: &Path, quiet: Duration, msgs: mpsc::UnboundedSender<Msg
                 }
             }
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
     }
 }
