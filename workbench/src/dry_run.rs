@@ -27,8 +27,7 @@ use crate::runner::{PlanLine, RunnerEnv};
 use crate::supervisor::{MarketJob, RunnerCommand};
 use crate::workspace::Workspace;
 
-/// The feedback budget: a full run should take at most this long.
-pub const BUDGET_MS: u64 = 15 * 60 * 1000;
+pub use crate::report::BUDGET_MS;
 
 /// The run id planning runners get (nothing is written under it).
 const PLAN_RUN_ID: &str = "dry-run";

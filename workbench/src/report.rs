@@ -19,6 +19,9 @@ pub struct MarketSummary {
     pub error: Option<String>,
 }
 
+/// The feedback budget: a full run (and a patch's whole loop) should take at most this long, 15 minutes.
+pub const BUDGET_MS: u64 = 15 * 60 * 1000;
+
 /// `850ms`, `1.2s`, `3m05s`.
 pub fn duration(ms: u64) -> String {
     if ms < 1000 {

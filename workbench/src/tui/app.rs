@@ -22,8 +22,6 @@ use crate::tui::palette;
 pub const PAGE: usize = 15;
 /// How many log lines are kept.
 pub const LOG_CAPACITY: usize = 5000;
-/// The feedback budget the header's gauge measures the last full run against.
-pub const BUDGET: Duration = Duration::from_secs(15 * 60);
 
 /// What a matrix cell shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -948,11 +946,7 @@ impl App {
                 }
                 self.push_log(market, level, text);
                 // Stages after a failure never ran: they go back to what they showed.
-                let end = match status {
-                    RunStatus::Cancelled => CellStatus::Cancelled,
-                    RunStatus::Error => CellStatus::Error,
-                    _ => CellStatus::NeverRun,
-                };
+                let end = pending_end(status);
                 self.end_pending(market, end);
             }
         }
@@ -975,11 +969,7 @@ impl App {
         let mut ended = Vec::new();
         if let Some(pos) = self.active.iter().position(|a| a.id == id) {
             let active = self.active.remove(pos);
-            let end = match status {
-                RunStatus::Cancelled => CellStatus::Cancelled,
-                RunStatus::Error => CellStatus::Error,
-                _ => CellStatus::NeverRun,
-            };
+            let end = pending_end(status);
             for market in &active.request.markets {
                 self.end_pending(market.as_str(), end);
             }
@@ -1034,6 +1024,16 @@ impl App {
             *counts.entry(cell.status.label()).or_insert(0) += 1;
         }
         counts
+    }
+}
+
+/// What a market's still-pending cells show once its run ended with `status`: cancelled or error for those, else
+/// [`CellStatus::NeverRun`], which [`App::end_pending`] reads as "back to what they showed".
+fn pending_end(status: RunStatus) -> CellStatus {
+    match status {
+        RunStatus::Cancelled => CellStatus::Cancelled,
+        RunStatus::Error => CellStatus::Error,
+        _ => CellStatus::NeverRun,
     }
 }
 

@@ -489,10 +489,13 @@ fn load_cells(path: &std::path::Path) -> Result<(Vec<CellHistory>, Option<u64>),
     let conn = history.connection();
     let cells = (|| {
         let mut stmt = conn.prepare(
-            "SELECT s.market, s.stage, s.status, s.cache_hit, s.duration_ms
-             FROM stage_runs s JOIN runs r ON r.run_id = s.run_id
-             WHERE r.started_at = (SELECT MAX(r2.started_at) FROM stage_runs s2 JOIN runs r2 ON r2.run_id = s2.run_id
-                                   WHERE s2.market = s.market AND s2.stage = s.stage)",
+            // One pass over the history: the newest row per market and stage.
+            "SELECT market, stage, status, cache_hit, duration_ms FROM (
+                 SELECT s.market, s.stage, s.status, s.cache_hit, s.duration_ms,
+                        ROW_NUMBER() OVER (PARTITION BY s.market, s.stage
+                                           ORDER BY r.started_at DESC, r.rowid DESC) AS newest
+                 FROM stage_runs s JOIN runs r ON r.run_id = s.run_id)
+             WHERE newest = 1",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok((

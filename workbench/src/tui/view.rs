@@ -10,8 +10,11 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell as TableCell, Clear, Gauge, Paragraph, Row, Table, Wrap};
 
+use crate::cli::MarketId;
+use crate::report::BUDGET_MS;
 use crate::report::duration;
-use crate::tui::app::{App, BUDGET, Cell, CellStatus, Overlay};
+use crate::runs_cmd::{markets_label, measured, short_commit};
+use crate::tui::app::{App, Cell, CellStatus, Overlay};
 use crate::tui::keys::{self, Action, Screen};
 use crate::tui::palette;
 
@@ -100,7 +103,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
         h.endpoint.clone().unwrap_or_else(|| "starting…".to_string())
     )));
     frame.render_widget(Paragraph::new(Line::from(spans)), top);
-    let budget_ms = BUDGET.as_millis() as u64;
+    let budget_ms = BUDGET_MS;
     let (ratio, label, color) = match h.last_full_run_ms {
         Some(ms) => (
             (ms as f64 / budget_ms as f64).min(1.0),
@@ -177,19 +180,12 @@ fn draw_matrix(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_runs(frame: &mut Frame, area: Rect, app: &App) {
-    let header = Row::new(["started", "run", "commit", "backend", "markets", "stage", "duration", "result"])
+    let header = Row::new(["started (UTC)", "run", "commit", "backend", "markets", "stage", "duration", "result"])
         .style(Style::new().add_modifier(Modifier::BOLD));
+    let registered: Vec<&str> = app.markets.iter().map(MarketId::as_str).collect();
     let rows = app.runs.iter().enumerate().map(|(i, run)| {
-        let commit = match (&run.git_commit, run.git_dirty) {
-            (Some(c), Some(true)) => format!("{}*", &c[..c.len().min(7)]),
-            (Some(c), _) => c[..c.len().min(7)].to_string(),
-            (None, _) => "-".to_string(),
-        };
-        let markets = if run.markets.len() == app.markets.len() && run.markets.len() > 1 {
-            format!("all ({})", run.markets.len())
-        } else {
-            run.markets.join(",")
-        };
+        let commit = short_commit(run.git_commit.as_deref(), run.git_dirty);
+        let markets = markets_label(&run.markets, &registered);
         let status = run.status.as_str();
         let color = match status {
             "ok" => Color::Green,
@@ -294,7 +290,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
                 lines.push(Line::from(vec![
                     Span::raw(format!("      {:<22} ", check.name)),
                     Span::styled(format!("{:<5}", check.status), Style::new().fg(color)),
-                    Span::raw(format!(" {:>12}  {}", format_measured(check.measured), check.message)),
+                    Span::raw(format!(" {:>12}  {}", measured(check.measured), check.message)),
                 ]));
             }
         }
@@ -302,16 +298,6 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
     let title = format!(" Run {} · Esc back ", run.run_id);
     let paragraph = Paragraph::new(lines).block(Block::bordered().title(title)).scroll((app.detail_scroll as u16, 0));
     frame.render_widget(paragraph, area);
-}
-
-/// A check's measured value: integers without decimals, others with up to four.
-pub fn format_measured(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        let text = format!("{value:.4}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
 }
 
 fn draw_log(frame: &mut Frame, area: Rect, app: &App) {
