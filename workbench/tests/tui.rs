@@ -520,8 +520,8 @@ async fn the_event_loop_runs_a_market_from_a_key_stream() {
     let tui = LoopUnderTest::start(&root);
     tui.press('r');
     let run = wait_for_run(&root, |r| r.finished_at.is_some()).await;
-    // Let the last messages reach the app, then quit.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The run is recorded just before its end reaches the app (keys go first, so wait rather than race it).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let (app, terminal, stats) = tui.quit().await;
 
     // The committed AU fixtures carry malformed lines and orphans on purpose: ingest and validate alert.
