@@ -101,6 +101,26 @@ CREATE TABLE checks (
 "#,
     // 2: the time from a file save to the run's results, set by the watch mode.
     "ALTER TABLE runs ADD COLUMN feedback_ms INTEGER;",
+    // 3: test and coverage results of `wb coverage` and `wb check` (the KPI screen's tests and coverage).
+    r#"
+CREATE TABLE quality_runs (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at      TEXT NOT NULL,
+    command         TEXT NOT NULL,
+    git_commit      TEXT,
+    base            TEXT NOT NULL,
+    tests_passed    INTEGER,
+    tests_failed    INTEGER,
+    tests_ignored   INTEGER,
+    line_percent    REAL,
+    patch_percent   REAL,
+    line_threshold  REAL NOT NULL,
+    patch_threshold REAL NOT NULL,
+    passed          INTEGER NOT NULL,
+    duration_ms     INTEGER NOT NULL,
+    report_path     TEXT
+);
+"#,
 ];
 
 /// Why the history could not be read or written.
@@ -948,7 +968,7 @@ mod tests {
         let path = dir.path().join("h.sqlite");
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         let err = History::open(&path).unwrap_err().to_string();
-        assert!(err.contains("schema version 99, newer than this wb knows (2); update wb"), "{err}");
+        assert!(err.contains("schema version 99, newer than this wb knows (3); update wb"), "{err}");
     }
 
     #[test]
@@ -959,7 +979,7 @@ mod tests {
         let history = History::open(&path).unwrap();
         let version: i64 = history.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
-        assert_eq!(version, 2);
+        assert_eq!(version, 3);
         let mode: String = history.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
     }
