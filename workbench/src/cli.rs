@@ -44,6 +44,9 @@ pub enum Command {
     /// Line, function and region coverage per crate, patch coverage since the base branch, and which market
     /// hook overrides the tests execute, checked against the thresholds of workbench.toml.
     Coverage(crate::coverage_cmd::CoverageArgs),
+    /// The reviewer's one command: build, run the affected markets, test under coverage, check the thresholds and
+    /// the data-quality checks, diff the outputs against the base; a verdict and a report in .workbench/reports/.
+    Check(crate::check_cmd::CheckArgs),
     /// Internal: run one market in this process and print its events as JSON lines (started by `wb run`).
     #[command(hide = true)]
     Runner(RunnerArgs),

@@ -8,10 +8,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 use pipeline_core::Hook;
-use workbench_coverage::run::CargoLlvmCov;
+use workbench_coverage::run::{CargoLlvmCov, Echo, RunOptions};
 use workbench_coverage::summary::Counts;
 use workbench_coverage::{DEFAULT_BASE, JsonExport, Lcov, Report};
 
+use crate::history::History;
+use crate::quality_history::QualityRun;
 use crate::run::{EXIT_ERROR, EXIT_FAIL, EXIT_OK};
 use crate::workspace::Workspace;
 
@@ -41,8 +43,10 @@ pub fn main(args: &CoverageArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
+    let (started_at, started) = (crate::history::now(), std::time::Instant::now());
     match report(&workspace, args) {
         Ok(report) => {
+            record(&workspace, args, &report, &started_at, started.elapsed().as_millis() as u64);
             if args.json {
                 println!("{}", serde_json::to_string(&report).expect("the report serialises"));
             } else {
@@ -60,16 +64,44 @@ pub fn main(args: &CoverageArgs) -> u8 {
 /// Reads (or produces) the reports and analyses them.
 fn report(workspace: &Workspace, args: &CoverageArgs) -> Result<Report, workbench_coverage::CoverageError> {
     let root = workspace.root();
-    let (lcov_path, json_path) = match &args.lcov {
-        Some(path) => (path.clone(), args.llvm_json.clone()),
+    let (lcov_path, json_path, tests) = match &args.lcov {
+        Some(path) => (path.clone(), args.llvm_json.clone(), None),
         None => {
-            let outputs = CargoLlvmCov::from_env().run(root)?;
-            (outputs.lcov, Some(outputs.json))
+            // Test output on stderr with --json, so stdout holds only the report.
+            let echo = if args.json { Echo::Stderr } else { Echo::Terminal };
+            let options = RunOptions { echo, ..RunOptions::default() };
+            let run = CargoLlvmCov::from_env().run(root, &options)?;
+            (run.outputs.lcov, Some(run.outputs.json), Some(run.tests))
         }
     };
     let lcov = Lcov::read(&lcov_path)?;
     let json = json_path.map(|p| JsonExport::read(&p, root)).transpose()?;
-    workbench_coverage::analyze(root, &lcov, json.as_ref(), &args.base, workspace.settings().coverage)
+    let report = workbench_coverage::analyze(root, &lcov, json.as_ref(), &args.base, workspace.settings().coverage)?;
+    Ok(Report { tests, ..report })
+}
+
+/// Records the measurement in the run history (`quality_runs`); a history that cannot be written is a warning.
+fn record(workspace: &Workspace, args: &CoverageArgs, report: &Report, started: &str, duration_ms: u64) {
+    let counts = report.tests.as_ref().map(|t| t.counts);
+    let run = QualityRun {
+        started_at: started.to_string(),
+        command: std::iter::once("wb".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" "),
+        git_commit: crate::git::state(workspace.root()).map(|g| g.commit),
+        base: args.base.clone(),
+        tests_passed: counts.map(|c| c.passed),
+        tests_failed: counts.map(|c| c.failed),
+        tests_ignored: counts.map(|c| c.ignored),
+        line_percent: report.summary.lines.percent,
+        patch_percent: report.patch.percent,
+        line_threshold: report.thresholds.line,
+        patch_threshold: report.thresholds.patch,
+        passed: report.passed(),
+        duration_ms,
+        report_path: None,
+    };
+    if let Err(e) = History::open(&workspace.history_path()).and_then(|mut h| h.record_quality(&run)) {
+        eprintln!("warning: the measurement is not in the run history: {e}");
+    }
 }
 
 fn pct(counts: &Counts) -> String {
@@ -105,14 +137,32 @@ pub fn line_ranges(lines: &[u32]) -> String {
 pub fn text(report: &Report) -> String {
     let s = &report.summary;
     let t = &report.thresholds;
-    let mut out = format!(
+    let mut out = match &report.tests {
+        Some(tests) => {
+            let c = tests.counts;
+            let names = &tests.failed_tests;
+            let mut line = format!(
+                "tests: {} passed, {} failed, {} ignored{}\n",
+                c.passed,
+                c.failed,
+                c.ignored,
+                if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) }
+            );
+            if c.failed > 0 {
+                line.push_str("FAILED: fix the failing tests above\n");
+            }
+            line
+        }
+        None => String::new(),
+    };
+    out.push_str(&format!(
         "line coverage {} (threshold {}%): {}\nfunctions {}, regions {}\n",
         pct(&s.lines),
         t.line,
         verdict(report.line_ok),
         pct(&s.functions),
         s.regions.as_ref().map(pct).unwrap_or_else(|| "- (no JSON export)".into()),
-    );
+    ));
     if !s.crates.is_empty() {
         let width = s.crates.iter().map(|c| c.name.len()).max().unwrap_or(0);
         out.push_str("\nper crate (lines, functions, regions):\n");

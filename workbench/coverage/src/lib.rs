@@ -2,7 +2,7 @@
 //! region coverage per crate and file ([`summary`], from the [`lcov`] tracefile and the JSON export), patch
 //! coverage of the lines changed since the base branch ([`patch`]), which market hook overrides the tests
 //! execute ([`hooks`]), against the [`thresholds`] of `workbench.toml`. [`run`] produces the reports with
-//! `cargo llvm-cov`.
+//! `cargo llvm-cov`, reading the test counts from the test output on the way ([`test_results`]).
 
 pub mod error;
 pub mod hooks;
@@ -10,6 +10,7 @@ pub mod lcov;
 pub mod patch;
 pub mod run;
 pub mod summary;
+pub mod test_results;
 pub mod thresholds;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ pub use hooks::{HookMatrix, HookStatus, OverrideCoverage};
 pub use lcov::Lcov;
 pub use patch::{ChangedLines, PatchCoverage, PatchFile};
 pub use summary::{Counts, JsonExport, Summary};
+pub use test_results::{TestCounts, TestLog};
 pub use thresholds::Thresholds;
 
 /// The base branch when none is given.
@@ -41,12 +43,14 @@ pub struct Report {
     pub line_ok: bool,
     /// Whether patch coverage meets its threshold.
     pub patch_ok: bool,
+    /// The tests' counts and failing tests, when the tests ran (None when the coverage was read from a file).
+    pub tests: Option<TestLog>,
 }
 
 impl Report {
-    /// Whether every threshold is met.
+    /// Whether every threshold is met and no test failed.
     pub fn passed(&self) -> bool {
-        self.line_ok && self.patch_ok
+        self.line_ok && self.patch_ok && self.tests.as_ref().is_none_or(|t| t.counts.failed == 0)
     }
 }
 
@@ -71,5 +75,6 @@ pub fn analyze(
         patch,
         hooks,
         thresholds,
+        tests: None,
     })
 }
