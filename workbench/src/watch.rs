@@ -3,9 +3,10 @@
 //! File events (notify: inotify on Linux) under the workspace root, except in `target/`, `.git/` and
 //! `.workbench/`, are collected until the files have been quiet for the debounce period (300 ms by default); the
 //! batch is then classified by the affected analysis (`workbench-affected`: each file's cells and reason), the
-//! runner is rebuilt (`cargo build -p workbench --bin wb`, compiler errors streamed; on failure the watch waits
-//! for the next change), and each affected market runs up to its last affected stage with the freshly built `wb
-//! run` (upstream stages come from the cache, so exactly the affected cells are computed). A newer batch cancels
+//! runner is rebuilt (`cargo build -p workbench --bin wb`, with `--release` under `wb watch --release`; compiler
+//! errors streamed; on failure the watch waits for the next change), and each affected market runs up to its last
+//! affected stage with the freshly built `wb run` (upstream stages come from the cache, so exactly the affected
+//! cells are computed; `--fixtures` is passed on to every run). A newer batch cancels
 //! the job of a superseded one: its build is killed, its run is sent SIGTERM (which `wb run` handles like Ctrl-C:
 //! runners stopped, the run recorded as cancelled), and its changes join the new batch so their results still
 //! come. A batch that touches no cell (documentation, tests) does not cancel a running job. The feedback time, from the batch's first file event to its
@@ -64,12 +65,43 @@ pub struct WatchArgs {
     /// S3 backend of the runs (as `wb run --aws`).
     #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
     pub aws: Option<Backend>,
-    /// The wb binary that runs the stages (default: the workspace's target/debug/wb, rebuilt on every change).
+    /// The wb binary that runs the stages (default: the workspace's target/debug/wb, or target/release/wb with
+    /// --release, rebuilt on every change).
     #[arg(long, value_name = "PATH")]
     pub wb: Option<PathBuf>,
     /// Do not rebuild before running: use the wb binary as it is.
     #[arg(long)]
     pub no_build: bool,
+    /// Rebuild and run the release build (`cargo build --release`, target/release/wb) instead of the debug one,
+    /// e.g. for runs on large fixtures.
+    #[arg(long)]
+    pub release: bool,
+    /// Directory holding the runs' raw fixtures, passed to every run as `wb run --fixtures` (default:
+    /// fixtures/data in the workspace).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+}
+
+/// The cargo arguments that rebuild the runner: the `wb` binary of the workbench package, in release with
+/// `release` (what `wb watch --release` runs).
+pub fn build_args(release: bool) -> Vec<&'static str> {
+    let mut args = vec!["build"];
+    if release {
+        args.push("--release");
+    }
+    args.extend(["-p", "workbench", "--bin", "wb"]);
+    args
+}
+
+/// The wb binary the watch runs: `wb` when one was given (`--wb`), else the one [`build_args`] builds in
+/// `target` (the cargo target directory): `release/wb` with `release`, else `debug/wb`.
+pub fn runner_binary(target: &Path, release: bool, wb: Option<&Path>) -> PathBuf {
+    match wb {
+        Some(wb) => wb.to_path_buf(),
+        None => {
+            target.join(if release { "release" } else { "debug" }).join(format!("wb{}", std::env::consts::EXE_SUFFIX))
+        }
+    }
 }
 
 /// Collects file events into batches: a batch is ready once no event came for the quiet period.
@@ -132,6 +164,8 @@ struct Context {
     root: PathBuf,
     wb: PathBuf,
     build: bool,
+    release: bool,
+    fixtures: Option<PathBuf>,
     aws: Option<Backend>,
     json: bool,
     markets: Vec<String>,
@@ -160,8 +194,11 @@ pub async fn watch(args: WatchArgs) -> u8 {
     let selected = if args.markets.is_empty() { MarketId::all() } else { args.markets.clone() };
     let context = Context {
         root: root.clone(),
-        wb: args.wb.clone().unwrap_or_else(|| target.join("debug").join("wb")),
+        wb: runner_binary(&target, args.release, args.wb.as_deref()),
         build: !args.no_build,
+        release: args.release,
+        // Relative to where the watch started, as for `wb run`; the runs start in the workspace root.
+        fixtures: args.fixtures.as_ref().map(|dir| std::path::absolute(dir).unwrap_or_else(|_| dir.clone())),
         aws: args.aws,
         json: args.json,
         markets: selected.iter().map(|m| m.to_string()).collect(),
@@ -174,12 +211,25 @@ pub async fn watch(args: WatchArgs) -> u8 {
         .filter_map(|path| std::fs::read(root.join(&path)).ok().map(|bytes| (path, bytes)))
         .collect();
     if args.json {
-        say_json(serde_json::json!({"event": "watch_ready", "root": root, "debounce_ms": args.debounce_ms}));
+        say_json(serde_json::json!({
+            "event": "watch_ready",
+            "root": root,
+            "debounce_ms": args.debounce_ms,
+            "runner": context.wb,
+            "build": context.build,
+            "release": context.release,
+            "fixtures": context.fixtures,
+        }));
     } else {
         say(&format!(
             "watching {} (not target/, .git/, .workbench/); save a file to re-run what it touches, Ctrl-C to stop",
             root.display()
         ));
+        let fixtures = match &context.fixtures {
+            Some(dir) => format!(", fixtures from {}", dir.display()),
+            None => String::new(),
+        };
+        say(&format!("runs use {}{fixtures}", context.wb.display()));
     }
     let mut debouncer = Debouncer::new(Duration::from_millis(args.debounce_ms));
     let mut job: Option<Job> = None;
@@ -413,14 +463,15 @@ async fn build(context: &Context, cancel: &mut CancelToken) -> Built {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .args(["build", "-p", "workbench", "--bin", "wb", "--color", "never"])
+        .args(build_args(context.release))
+        .args(["--color", "never"])
         .current_dir(&context.root)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     if !context.json {
-        say("building the runner: cargo build -p workbench --bin wb");
+        say(&format!("building the runner: cargo {}", build_args(context.release).join(" ")));
     }
     let mut child = match command.spawn() {
         Ok(child) => child,
@@ -491,6 +542,9 @@ async fn run(context: &Context, markets: &[String], stage: Option<Stage>, cancel
     }
     if let Some(aws) = context.aws {
         command.args(["--aws", &aws.to_string()]);
+    }
+    if let Some(fixtures) = &context.fixtures {
+        command.arg("--fixtures").arg(fixtures);
     }
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
     #[cfg(unix)]

@@ -1,10 +1,12 @@
 //! `wb watch` end to end with real file events: the real binary watches a temp workspace (no rebuild: the test's
 //! own `wb` runs the stages), a burst of writes is one batch, writes under ignored directories make none, the
 //! feedback time is recorded with the run, and a change during a run cancels it and runs the newer change.
+//! `--fixtures` reaches the runs, and `--release` builds and runs the release binary of the target directory.
 
 mod common;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::Child;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use common::{Root, write_minimal_fixture};
 use pipeline_core::RunStatus;
 use serde_json::Value;
 use workbench::history::HistoryStatus;
+use workbench::watch::{build_args, runner_binary};
 
 const CUSTOMERS: &str = "fixtures/data/foobar-au/customers.csv";
 const ORDERS: &str = "fixtures/data/foobar-au/orders.csv";
@@ -34,9 +37,16 @@ impl Watch {
     }
 
     fn start_with(root: &Root, env: &[(&str, &str)], extra: &[&str]) -> Watch {
+        let mut args = vec!["--wb", env!("CARGO_BIN_EXE_wb")];
+        args.extend(extra);
+        Watch::spawn(root, env, &args)
+    }
+
+    /// `wb watch --json --market foobar-au` with `args`, once it is ready.
+    fn spawn(root: &Root, env: &[(&str, &str)], args: &[&str]) -> Watch {
         let mut command = root.wb();
-        command.args(["watch", "--json", "--wb", env!("CARGO_BIN_EXE_wb"), "--market", "foobar-au"]);
-        command.args(["--debounce-ms", "300"]).args(extra);
+        command.args(["watch", "--json", "--market", "foobar-au"]);
+        command.args(["--debounce-ms", "300"]).args(args);
         command.envs(env.iter().copied());
         let mut child = command.spawn().expect("wb watch starts");
         let stdout = child.stdout.take().unwrap();
@@ -196,4 +206,70 @@ fn a_failed_build_shows_the_compiler_output_and_runs_nothing() {
     assert_eq!(watch.wait_for("watch_done")["status"], "build_failed");
     assert_eq!(watch.count("run_started"), 0);
     assert!(root.history().list_runs(10).unwrap().is_empty());
+}
+
+/// The ingest record of the watch's run: its rows per table.
+fn ingest_tables(watch: &Watch) -> Value {
+    let ingest = watch.seen.iter().find(|v| v["event"] == "stage_finished" && v["record"]["stage"] == "ingest");
+    ingest.unwrap_or_else(|| panic!("no ingest stage_finished: {:#?}", watch.seen))["record"]["tables"].clone()
+}
+
+#[test]
+fn the_runs_read_the_fixtures_directory_given_to_the_watch() {
+    let root = root();
+    // Another fixture directory, outside the workspace, with 3 more customers than fixtures/data has.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let dir = elsewhere.path().join("foobar-au");
+    std::fs::create_dir_all(&dir).unwrap();
+    write_minimal_fixture(&dir);
+    let mut customers = std::fs::read_to_string(dir.join("customers.csv")).unwrap();
+    for i in 1..=3 {
+        customers.push_str(&format!("C08000{i},B,VIC,en,2024-02-01,true,false,true\n"));
+    }
+    std::fs::write(dir.join("customers.csv"), &customers).unwrap();
+
+    let fixtures = elsewhere.path().to_str().unwrap();
+    let mut watch = Watch::start_with(&root, &[], &["--no-build", "--fixtures", fixtures]);
+    assert_eq!(watch.seen[0]["fixtures"], fixtures);
+    // A change of the workspace's own fixture (61 customers) triggers the run, which reads the given directory.
+    append_row(&root, CUSTOMERS, "C090001,A,NSW,en,2024-01-05,true,true,true\n");
+    assert_eq!(paths(&watch.wait_for("watch_batch")), [CUSTOMERS]);
+    let done = watch.wait_for("watch_done");
+    assert!(["ok", "alert"].contains(&done["status"].as_str().unwrap()), "{done}");
+    assert_eq!(ingest_tables(&watch)["customers"], 63);
+    let uploaded = std::fs::read_to_string(root.object_file("raw", "foobar-au/customers.csv")).unwrap();
+    assert_eq!(uploaded, customers);
+}
+
+#[test]
+fn with_release_the_watch_runs_the_release_binary_of_the_target_directory() {
+    let root = root();
+    // A target directory whose release/wb is the test's wb; there is no debug/wb, so only the release path runs.
+    let target = tempfile::tempdir().unwrap();
+    let release = target.path().join("release");
+    std::fs::create_dir_all(&release).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_wb"), release.join("wb")).unwrap();
+
+    let env = [("CARGO_TARGET_DIR", target.path().to_str().unwrap())];
+    let mut watch = Watch::spawn(&root, &env, &["--release", "--no-build"]);
+    assert_eq!(watch.seen[0]["runner"], release.join("wb").to_str().unwrap());
+    assert_eq!(watch.seen[0]["release"], true);
+    append_row(&root, CUSTOMERS, "C090001,A,NSW,en,2024-01-05,true,true,true\n");
+    assert_eq!(paths(&watch.wait_for("watch_batch")), [CUSTOMERS]);
+    let done = watch.wait_for("watch_done");
+    assert!(["ok", "alert"].contains(&done["status"].as_str().unwrap()), "{done}");
+    assert_eq!(ingest_tables(&watch)["customers"], 61);
+    let run_id = done["run_ids"][0].as_str().unwrap();
+    assert_eq!(root.history().run(run_id).unwrap().expect("the run is recorded").markets, ["foobar-au"]);
+}
+
+#[test]
+fn the_runner_is_built_and_run_in_release_with_release_and_given_binaries_win() {
+    assert_eq!(build_args(false), ["build", "-p", "workbench", "--bin", "wb"]);
+    assert_eq!(build_args(true), ["build", "--release", "-p", "workbench", "--bin", "wb"]);
+    let target = Path::new("/ws/target");
+    assert_eq!(runner_binary(target, false, None), Path::new("/ws/target/debug/wb"));
+    assert_eq!(runner_binary(target, true, None), Path::new("/ws/target/release/wb"));
+    assert_eq!(runner_binary(target, true, Some(Path::new("/opt/wb"))), Path::new("/opt/wb"));
+    assert_eq!(runner_binary(target, false, Some(Path::new("/opt/wb"))), Path::new("/opt/wb"));
 }
