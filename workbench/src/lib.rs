@@ -13,17 +13,21 @@
 //! [`dry_run`] (`wb run --dry-run`) and [`watch`] (`wb watch`) say and re-run what a change touches;
 //! [`diff_cmd`] is `wb diff` and `wb explore` over the `workbench-diff` engine. [`coverage_cmd`] is `wb coverage`:
 //! coverage per crate, patch coverage and the hook override matrix against the thresholds (`workbench-coverage`).
+//! [`check_cmd`] is `wb check`, the reviewer's one command: all of those in one verdict and report.
 
 pub mod affected_cmd;
 pub mod aws;
+pub mod check_cmd;
 pub mod cli;
 pub mod coverage_cmd;
 pub mod diff_cmd;
 pub mod dry_run;
 pub mod git;
 pub mod history;
+pub mod kpi;
 pub mod output;
 pub mod provision;
+pub mod quality_history;
 pub mod recorder;
 pub mod report;
 pub mod run;
@@ -65,6 +69,10 @@ pub fn main() -> ExitCode {
         },
         Command::Explore(args) => ExitCode::from(diff_cmd::explore(&args)),
         Command::Coverage(args) => ExitCode::from(coverage_cmd::main(&args)),
+        Command::Check(args) => match runtime() {
+            Ok(runtime) => ExitCode::from(runtime.block_on(check_cmd::check(args))),
+            Err(code) => code,
+        },
         Command::Aws(args) => match runtime() {
             Ok(runtime) => ExitCode::from(runtime.block_on(aws::main(args))),
             Err(code) => code,

@@ -12,7 +12,9 @@ use pipeline_core::{Event, RunStatus, Stage, StageStatus};
 
 use crate::cli::MarketId;
 use crate::history::{RunDetail, RunRow};
+use crate::kpi::Kpis;
 use crate::supervisor::Update;
+use crate::tui::coverage_screen::{CoverageLoad, CoverageScreen};
 use crate::tui::diff_screen::{DiffRequest, DiffScreen};
 use crate::tui::explorer_screen::ExplorerScreen;
 use crate::tui::keys::{self, Action, Key, Screen};
@@ -265,6 +267,8 @@ pub enum Msg {
     Runs(Vec<RunRow>),
     /// One run's details.
     Detail(Box<RunDetail>),
+    /// The quality KPIs aggregated from the history (the KPI screen).
+    Kpis(Box<Kpis>),
     /// A line for the log from the shell itself.
     Log(LogLine),
     /// Watch mode saw saved files.
@@ -276,6 +280,8 @@ pub enum Msg {
         /// The diff, or the error to show.
         result: Result<Box<workbench_diff::StageDiff>, String>,
     },
+    /// The coverage reports, loaded and analysed (or why not).
+    Coverage(Box<CoverageLoad>),
 }
 
 /// What the shell must do.
@@ -294,6 +300,8 @@ pub enum Effect {
     LoadRuns,
     /// Load one run's details.
     LoadRun(String),
+    /// Aggregate the quality KPIs of the recent runs (the KPI screen).
+    LoadKpis,
     /// Plan every market (cache hit or miss per stage) to find the stale cells.
     CheckStale,
     /// Start (true) or stop (false) watching the workspace's files.
@@ -307,6 +315,8 @@ pub enum Effect {
     },
     /// Compute a diff (reads both outputs through S3; may build and run another revision).
     LoadDiff(DiffRequest),
+    /// Load and analyse the coverage reports of `.workbench/coverage/` (see `coverage_screen::load_workspace`).
+    LoadCoverage,
     /// Quit: cancel what runs, restore the terminal.
     Quit,
 }
@@ -344,6 +354,8 @@ pub struct App {
     pub detail: Option<RunDetail>,
     /// Detail screen scroll.
     pub detail_scroll: usize,
+    /// The KPI screen's figures (set once loaded; kept while a reload runs).
+    pub kpis: Option<Kpis>,
     /// A message for the status line.
     pub status_line: String,
     /// Spinner frame.
@@ -358,6 +370,8 @@ pub struct App {
     pub diff: Option<DiffScreen>,
     /// The explorer's state (set by `m`).
     pub explorer: Option<ExplorerScreen>,
+    /// The coverage screen's state (set by `C`).
+    pub coverage: Option<CoverageScreen>,
     /// Requests started by watch mode, with the first save they answer.
     watch_origin: HashMap<u64, Instant>,
     next_id: u64,
@@ -383,6 +397,7 @@ impl App {
             runs_cursor: 0,
             detail: None,
             detail_scroll: 0,
+            kpis: None,
             status_line: "? for help, : for every action".to_string(),
             tick: 0,
             quitting: false,
@@ -390,6 +405,7 @@ impl App {
             last_feedback: None,
             diff: None,
             explorer: None,
+            coverage: None,
             watch_origin: HashMap::new(),
             next_id: 1,
         }
@@ -502,11 +518,19 @@ impl App {
                 self.detail_scroll = 0;
                 Vec::new()
             }
+            Msg::Kpis(kpis) => {
+                self.kpis = Some(*kpis);
+                Vec::new()
+            }
             Msg::Log(line) => {
                 self.log_push(line);
                 Vec::new()
             }
             Msg::Changed(changed) => self.changed(changed),
+            Msg::Coverage(load) => {
+                self.coverage_loaded(*load);
+                Vec::new()
+            }
             Msg::Diff { request, result } => {
                 if let Some(diff) = &mut self.diff
                     && diff.result(request.clone(), result)
@@ -622,19 +646,26 @@ impl App {
 
     /// Does what `action` asks on the current screen.
     pub fn perform(&mut self, action: Action) -> Vec<Effect> {
+        if let Some(effects) = self.coverage_action(action) {
+            return effects;
+        }
         let rows = self.markets.len();
         match action {
             Action::Up => match self.screen {
                 Screen::Matrix => self.cursor.0 = self.cursor.0.saturating_sub(1),
                 Screen::Runs => self.runs_cursor = self.runs_cursor.saturating_sub(1),
                 Screen::RunDetail => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+                Screen::Kpi => {}
                 Screen::Diff | Screen::Explorer => self.scroll_screen(-1),
+                Screen::Coverage | Screen::CoverageFile => {} // coverage_action
             },
             Action::Down => match self.screen {
                 Screen::Matrix => self.cursor.0 = (self.cursor.0 + 1).min(rows.saturating_sub(1)),
                 Screen::Runs => self.runs_cursor = (self.runs_cursor + 1).min(self.runs.len().saturating_sub(1)),
                 Screen::RunDetail => self.detail_scroll += 1,
+                Screen::Kpi => {}
                 Screen::Diff | Screen::Explorer => self.scroll_screen(1),
+                Screen::Coverage | Screen::CoverageFile => {} // coverage_action
             },
             Action::Left | Action::Right => {
                 let step = if action == Action::Left { -1 } else { 1 };
@@ -717,6 +748,10 @@ impl App {
                 self.screen = Screen::Runs;
                 return vec![Effect::LoadRuns];
             }
+            Action::OpenKpis => {
+                self.screen = Screen::Kpi;
+                return vec![Effect::LoadKpis];
+            }
             Action::OpenRun => {
                 if let Some(run) = self.runs.get(self.runs_cursor) {
                     self.screen = Screen::RunDetail;
@@ -727,7 +762,13 @@ impl App {
             Action::Back => {
                 self.screen = match self.screen {
                     Screen::RunDetail => Screen::Runs,
-                    Screen::Runs | Screen::Matrix | Screen::Diff | Screen::Explorer => Screen::Matrix,
+                    Screen::Kpi => Screen::Matrix,
+                    Screen::Runs
+                    | Screen::Matrix
+                    | Screen::Diff
+                    | Screen::Explorer
+                    | Screen::Coverage
+                    | Screen::CoverageFile => Screen::Matrix,
                 };
             }
             Action::ToggleWatch => {
@@ -746,6 +787,13 @@ impl App {
                 self.status_line = "quitting…".to_string();
                 return vec![Effect::Quit];
             }
+            // The coverage screen's own keys (handled by `coverage_action` on its screens).
+            Action::OpenCoverage
+            | Action::CycleSort
+            | Action::SwitchPane
+            | Action::OpenItem
+            | Action::NextUncovered
+            | Action::PrevUncovered => {}
         }
         Vec::new()
     }
@@ -998,6 +1046,9 @@ impl App {
         }
         if self.screen == Screen::Runs {
             effects.push(Effect::LoadRuns);
+        }
+        if self.screen == Screen::Kpi {
+            effects.push(Effect::LoadKpis);
         }
         effects
     }

@@ -17,6 +17,7 @@ use crate::aws::session::{self, Session};
 use crate::cli::MarketId;
 use crate::history::RunDetail;
 use crate::history::{History, NewRun};
+use crate::kpi::Kpis;
 use crate::recorder::Recorder;
 use crate::runner::RunnerEnv;
 use crate::supervisor::{Cancel, MarketJob, RunnerCommand, Supervisor};
@@ -149,6 +150,18 @@ impl Executor {
                     let _ = msgs.send(msg);
                 });
             }
+            Effect::LoadKpis => {
+                let (path, msgs) = (self.shared.workspace.history_path(), self.shared.msgs.clone());
+                let thresholds = self.shared.workspace.settings().coverage;
+                tokio::task::spawn_blocking(move || {
+                    let loaded = History::open(&path).and_then(|h| Kpis::load(&h, thresholds, crate::kpi::WINDOW));
+                    let msg = match loaded {
+                        Ok(kpis) => Msg::Kpis(Box::new(kpis)),
+                        Err(e) => Msg::Log(log("wb", LogLevel::Error, format!("KPIs: {e}"))),
+                    };
+                    let _ = msgs.send(msg);
+                });
+            }
             Effect::CheckStale => {
                 if self.planner.as_ref().is_none_or(|p| p.is_finished()) {
                     self.planner = Some(tokio::spawn(check_stale(Arc::clone(&self.shared))));
@@ -184,6 +197,13 @@ impl Executor {
                     let result = result.map(Box::new).map_err(|e| e.to_string());
                     let _ = msgs.send(Msg::Diff { request, result });
                 }));
+            }
+            Effect::LoadCoverage => {
+                let (workspace, msgs) = (self.shared.workspace.clone(), self.shared.msgs.clone());
+                tokio::task::spawn_blocking(move || {
+                    let load = crate::tui::coverage_screen::load_workspace(&workspace);
+                    let _ = msgs.send(Msg::Coverage(Box::new(load)));
+                });
             }
             Effect::Quit => {
                 for cancel in self.cancels.values() {

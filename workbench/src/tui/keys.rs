@@ -37,6 +37,8 @@ pub enum Action {
     OpenRuns,
     /// Open the selected run's details.
     OpenRun,
+    /// Open the quality KPIs (checks, stage times, budget, cache, tests and coverage).
+    OpenKpis,
     /// Back to the previous screen (or close an overlay).
     Back,
     /// Show the help overlay.
@@ -59,11 +61,23 @@ pub enum Action {
     PageUp,
     /// Scroll a page down.
     PageDown,
+    /// Open the coverage screen (loads `.workbench/coverage/`).
+    OpenCoverage,
+    /// Sort the coverage table by the next key.
+    CycleSort,
+    /// Give the keys to the other pane.
+    SwitchPane,
+    /// Open the selected item (fold or unfold a crate, open a file).
+    OpenItem,
+    /// Jump to the next uncovered line.
+    NextUncovered,
+    /// Jump to the previous uncovered line.
+    PrevUncovered,
 }
 
 impl Action {
     /// Every action, in the order the palette lists them.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 33] = [
         Action::RunCell,
         Action::RunMarket,
         Action::RunStage,
@@ -73,8 +87,10 @@ impl Action {
         Action::ToggleWatch,
         Action::OpenRuns,
         Action::OpenRun,
+        Action::OpenKpis,
         Action::OpenDiff,
         Action::OpenExplorer,
+        Action::OpenCoverage,
         Action::Compare,
         Action::HideColumn,
         Action::ShowColumns,
@@ -90,6 +106,11 @@ impl Action {
         Action::LogDown,
         Action::PageUp,
         Action::PageDown,
+        Action::CycleSort,
+        Action::SwitchPane,
+        Action::OpenItem,
+        Action::NextUncovered,
+        Action::PrevUncovered,
     ];
 
     /// What it does, as the help and the palette say it.
@@ -110,6 +131,7 @@ impl Action {
             Action::LogDown => "scroll the log down",
             Action::OpenRuns => "open the run history",
             Action::OpenRun => "open the selected run",
+            Action::OpenKpis => "quality KPIs: checks, stage times, budget, cache hits, tests and coverage",
             Action::Back => "back / close",
             Action::Help => "show the keys of this screen",
             Action::Palette => "command palette: search every action",
@@ -121,6 +143,12 @@ impl Action {
             Action::ShowColumns => "show every column again",
             Action::PageUp => "scroll a page up",
             Action::PageDown => "scroll a page down",
+            Action::OpenCoverage => "coverage: per crate and file, patch coverage, hook overrides run by tests",
+            Action::CycleSort => "sort by the next column (coverage: worst first)",
+            Action::SwitchPane => "switch between the file table and the patch & hooks pane",
+            Action::OpenItem => "open the selected file, or fold / unfold the selected crate",
+            Action::NextUncovered => "jump to the next uncovered line",
+            Action::PrevUncovered => "jump to the previous uncovered line",
         }
     }
 }
@@ -134,10 +162,16 @@ pub enum Screen {
     Runs,
     /// One run's details.
     RunDetail,
+    /// The quality KPIs over recent runs.
+    Kpi,
     /// The diff of a cell's output (with its market picker).
     Diff,
     /// The market explorer.
     Explorer,
+    /// The coverage table with the patch and hook panes.
+    Coverage,
+    /// One file's source with its coverage.
+    CoverageFile,
 }
 
 impl Screen {
@@ -147,8 +181,11 @@ impl Screen {
             Screen::Matrix => "Matrix",
             Screen::Runs => "Run history",
             Screen::RunDetail => "Run",
+            Screen::Kpi => "KPIs",
             Screen::Diff => "Diff",
             Screen::Explorer => "Explorer",
+            Screen::Coverage => "Coverage",
+            Screen::CoverageFile => "Coverage file",
         }
     }
 }
@@ -231,13 +268,31 @@ pub struct Binding {
 }
 
 const MATRIX: &[Screen] = &[Screen::Matrix];
-const LISTS: &[Screen] = &[Screen::Matrix, Screen::Runs, Screen::RunDetail, Screen::Diff, Screen::Explorer];
+const LISTS: &[Screen] = &[
+    Screen::Matrix,
+    Screen::Runs,
+    Screen::RunDetail,
+    Screen::Diff,
+    Screen::Explorer,
+    Screen::Coverage,
+    Screen::CoverageFile,
+];
 const RUNS: &[Screen] = &[Screen::Runs];
-const SUB: &[Screen] = &[Screen::Runs, Screen::RunDetail, Screen::Diff, Screen::Explorer];
+const SUB: &[Screen] = &[
+    Screen::Runs,
+    Screen::RunDetail,
+    Screen::Diff,
+    Screen::Explorer,
+    Screen::Coverage,
+    Screen::CoverageFile,
+    Screen::Kpi,
+];
 const SIDEWAYS: &[Screen] = &[Screen::Matrix, Screen::Diff, Screen::Explorer];
 const DIFF: &[Screen] = &[Screen::Diff];
 const MATRIX_DIFF: &[Screen] = &[Screen::Matrix, Screen::Diff];
-const PAGED: &[Screen] = &[Screen::Diff, Screen::Explorer];
+const PAGED: &[Screen] = &[Screen::Diff, Screen::Explorer, Screen::Coverage, Screen::CoverageFile];
+const COVERAGE: &[Screen] = &[Screen::Coverage];
+const COVERAGE_FILE: &[Screen] = &[Screen::CoverageFile];
 const WITH_LOG: &[Screen] = &[Screen::Matrix, Screen::Runs, Screen::RunDetail];
 
 /// Every key binding. The help overlay and the palette are generated from it.
@@ -258,12 +313,23 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Key::plain(KeyCode::PageUp)], scope: Scope::On(PAGED), action: Action::PageUp },
     Binding { keys: &[Key::plain(KeyCode::PageDown)], scope: Scope::On(PAGED), action: Action::PageDown },
     Binding { keys: &[Key::char('R')], scope: Scope::Global, action: Action::OpenRuns },
+    Binding { keys: &[Key::char('K')], scope: Scope::Global, action: Action::OpenKpis },
     Binding { keys: &[Key::plain(KeyCode::Enter)], scope: Scope::On(RUNS), action: Action::OpenRun },
     Binding { keys: &[Key::char('d')], scope: Scope::On(MATRIX_DIFF), action: Action::OpenDiff },
     Binding { keys: &[Key::char('m')], scope: Scope::On(MATRIX), action: Action::OpenExplorer },
     Binding { keys: &[Key::plain(KeyCode::Enter)], scope: Scope::On(DIFF), action: Action::Compare },
     Binding { keys: &[Key::char('-')], scope: Scope::On(DIFF), action: Action::HideColumn },
     Binding { keys: &[Key::char('+'), Key::char('=')], scope: Scope::On(DIFF), action: Action::ShowColumns },
+    Binding { keys: &[Key::char('C')], scope: Scope::Global, action: Action::OpenCoverage },
+    Binding {
+        keys: &[Key::plain(KeyCode::Enter), Key::char(' ')],
+        scope: Scope::On(COVERAGE),
+        action: Action::OpenItem,
+    },
+    Binding { keys: &[Key::char('s')], scope: Scope::On(COVERAGE), action: Action::CycleSort },
+    Binding { keys: &[Key::plain(KeyCode::Tab)], scope: Scope::On(COVERAGE), action: Action::SwitchPane },
+    Binding { keys: &[Key::char('n')], scope: Scope::On(COVERAGE_FILE), action: Action::NextUncovered },
+    Binding { keys: &[Key::char('N')], scope: Scope::On(COVERAGE_FILE), action: Action::PrevUncovered },
     Binding { keys: &[Key::plain(KeyCode::Esc)], scope: Scope::On(SUB), action: Action::Back },
     Binding { keys: &[Key::char('?')], scope: Scope::Global, action: Action::Help },
     Binding { keys: &[Key::char(':')], scope: Scope::Global, action: Action::Palette },
@@ -296,7 +362,16 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_on_one_screen() {
-        for screen in [Screen::Matrix, Screen::Runs, Screen::RunDetail, Screen::Diff, Screen::Explorer] {
+        for screen in [
+            Screen::Matrix,
+            Screen::Runs,
+            Screen::RunDetail,
+            Screen::Diff,
+            Screen::Explorer,
+            Screen::Coverage,
+            Screen::CoverageFile,
+            Screen::Kpi,
+        ] {
             let mut seen: Vec<(Key, Action)> = Vec::new();
             for b in bindings_for(screen) {
                 for key in b.keys {

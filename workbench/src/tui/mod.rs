@@ -8,14 +8,18 @@
 //! (backend, builds via [`build`], runs, history), and [`terminal`] restores the terminal on every exit path.
 //! [`diff_screen`] (`d`) and [`explorer_screen`] (`m`) are the diff and market explorer screens over the
 //! `workbench-diff` engine; [`watch`] is watch mode (`w`): saved files → affected cells marked stale and re-run.
+//! [`coverage_screen`] (`C`) shows the coverage reports of `wb coverage`: per crate and file, patch, hook matrix.
+//! [`kpi_screen`] (`K`) shows the quality KPIs of [`crate::kpi`]: checks, stage times, budget, cache, coverage.
 
 pub mod app;
 pub mod build;
+pub mod coverage_screen;
 pub mod diff_screen;
 pub mod event_loop;
 pub mod exec;
 pub mod explorer_screen;
 pub mod keys;
+pub mod kpi_screen;
 pub mod palette;
 pub mod terminal;
 pub mod view;

@@ -44,12 +44,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::Matrix => draw_matrix(frame, screen, app),
         Screen::Runs => draw_runs(frame, screen, app),
         Screen::RunDetail => draw_detail(frame, screen, app),
+        Screen::Kpi => crate::tui::kpi_screen::draw(frame, screen, app.kpis.as_ref()),
         Screen::Diff => match &app.diff {
             Some(diff) => crate::tui::diff_screen::draw(frame, screen, diff),
             None => draw_matrix(frame, screen, app),
         },
         Screen::Explorer => match &app.explorer {
             Some(explorer) => crate::tui::explorer_screen::draw(frame, screen, explorer),
+            None => draw_matrix(frame, screen, app),
+        },
+        Screen::Coverage | Screen::CoverageFile => match &app.coverage {
+            Some(coverage) => crate::tui::coverage_screen::draw(frame, screen, coverage, app.screen),
             None => draw_matrix(frame, screen, app),
         },
     }
