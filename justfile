@@ -8,8 +8,12 @@ default:
 run *ARGS="--all":
     cargo run -- run {{ARGS}}
 
-# The test suite (what CI runs).
+# The test suite under coverage (what CI runs): one instrumented build, the summary, at least 80 % of lines.
 test:
+    cargo install cargo-llvm-cov --locked && cargo llvm-cov --workspace --fail-under-lines 80
+
+# The same tests without coverage (a plain debug build).
+test-plain:
     cargo test --workspace
 
 # Formatting and lints, as required before every commit.
@@ -30,6 +34,15 @@ bench MB="300" MARKET="foobar-au":
     cargo build --release -p fixtures -p workbench
     target/release/fixtures generate --target-mb {{MB}}
     cargo bench -p workbench --bench pipeline -- --fixtures fixtures/large --market {{MARKET}}
+
+# The full `wb run` warms the caches; a market failing a check there does not stop the recipe (the bench checks
+# its own market). Other markets than foobar-br need `--file`/`--replace`/`--with`: run the bench directly.
+# Under `wb watch --release` on 300 MB fixtures, edit a rule of MARKET and time save → its results (target < 30 s).
+bench-watch MB="300" MARKET="foobar-br":
+    cargo build --release -p fixtures -p workbench
+    target/release/fixtures generate --target-mb {{MB}}
+    -target/release/wb run --all --fixtures fixtures/large
+    cargo bench -p workbench --bench watch_feedback -- --fixtures fixtures/large --market {{MARKET}} --profile release
 
 # Remove local run state (embedded S3 data, run history, LocalStack venv), stopping a running backend first.
 clean-state:
