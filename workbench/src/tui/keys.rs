@@ -175,6 +175,18 @@ pub enum Screen {
 }
 
 impl Screen {
+    /// Every screen, so checks over all of them (no key bound twice) cannot miss a new one.
+    pub const ALL: [Screen; 8] = [
+        Screen::Matrix,
+        Screen::Runs,
+        Screen::RunDetail,
+        Screen::Diff,
+        Screen::Explorer,
+        Screen::Coverage,
+        Screen::CoverageFile,
+        Screen::Kpi,
+    ];
+
     /// The screen's title.
     pub fn title(self) -> &'static str {
         match self {
@@ -362,16 +374,7 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_on_one_screen() {
-        for screen in [
-            Screen::Matrix,
-            Screen::Runs,
-            Screen::RunDetail,
-            Screen::Diff,
-            Screen::Explorer,
-            Screen::Coverage,
-            Screen::CoverageFile,
-            Screen::Kpi,
-        ] {
+        for screen in Screen::ALL {
             let mut seen: Vec<(Key, Action)> = Vec::new();
             for b in bindings_for(screen) {
                 for key in b.keys {
