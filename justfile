@@ -35,18 +35,14 @@ bench MB="300" MARKET="foobar-au":
     target/release/fixtures generate --target-mb {{MB}}
     cargo bench -p workbench --bench pipeline -- --fixtures fixtures/large --market {{MARKET}}
 
-# wb is built alone, as the watch builds it (built together with fixtures, shared dependencies' features would
-# differ and the watch's first build would compile polars again). The bench binary only drives
-# `wb watch --release`: built in the test profile (`cargo test --bench`), it reuses target/debug instead of
-# compiling every dependency again in the bench profile (dev-dependencies differ).
-# The full `wb run` warms the caches; a market failing a check there does not stop the recipe (the bench checks
-# its own market). Other markets than foobar-br need `--file`/`--replace`/`--with`: run the bench directly.
+# The bench builds the release runner (`wb-runner`) as the watch does, warms the market's caches when they are
+# cold (one untimed run), then drives `wb watch --release`. The bench binary itself is built in the test profile
+# (`cargo test --bench`): it reuses target/debug instead of compiling every dependency again in the bench profile
+# (dev-dependencies differ). Other markets than foobar-br need `--file`/`--replace`/`--with`: run the bench directly.
 # Under `wb watch --release` on 300 MB fixtures, edit a rule of MARKET and time save → its results (target < 30 s).
 bench-watch MB="300" MARKET="foobar-br":
     cargo build --release -p fixtures
-    cargo build --release -p workbench --bin wb
     target/release/fixtures generate --target-mb {{MB}}
-    -target/release/wb run --all --fixtures fixtures/large
     cargo test -p workbench --bench watch_feedback -- --fixtures fixtures/large --market {{MARKET}} --profile release
 
 # Remove local run state (embedded S3 data, run history, LocalStack venv), stopping a running backend first.

@@ -2,7 +2,9 @@
 //! are on screen, incremental rebuild included (target: under 30 s with the release build, warm caches and 300 MB
 //! of raw CSV per market), and that no other market re-runs.
 //!
-//! It checks the caches are warm (`wb run --dry-run` of the market serves every stage from the cache), starts
+//! It builds the runner (`wb-runner`, as the watch does), warms the market's caches when a dry run says they are
+//! cold (`wb run --market M --fixtures DIR --runner R`, not timed; every stage must then be served from the
+//! cache), starts
 //! `wb watch --json --fixtures DIR [--release]` in the repository, makes a real edit to the rule file (default: the
 //! date format of foobar-br's export file, `"%d/%m/%Y"` → `"%d/%m/%y"`: other compiled code, other export
 //! rows; plus a comment unique to the run, so the edited stages get a new cache key and are computed on every
@@ -160,13 +162,19 @@ fn run() -> Result<i32, Stop> {
     );
     println!("  affected: {} ({})", change.summary, change.reason);
 
-    // Warm caches: the runner built from the current sources, and every stage of the market served from cache.
+    // Warm caches: the runner built from the current sources, and every stage of the market served from cache
+    // (after one untimed run of the market when they are cold).
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let runner = runner_binary(&target, options.release, None);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let build = build_args(options.release);
     let started = Instant::now();
-    let built = Command::new(&cargo)
+    // Without the variables `cargo test` set for this bench, as the watch does, so both builds agree.
+    let mut cargo_build = Command::new(&cargo);
+    for var in workbench_coverage::run::cargo_run_vars() {
+        cargo_build.env_remove(var);
+    }
+    let built = cargo_build
         .args(&build)
         .current_dir(root)
         .stdin(Stdio::null())
@@ -178,7 +186,11 @@ fn run() -> Result<i32, Stop> {
         return Err(Stop(EXIT_NOT_MEASURED, format!("`cargo {}` failed before the edit", build.join(" "))));
     }
     println!("  runner up to date: cargo {} ({:.1} s)", build.join(" "), started.elapsed().as_secs_f64());
-    check_warm(&runner, &options)?;
+    if !check_warm(&runner, &options, false)? {
+        warm(&runner, &options)?;
+        check_interrupt()?;
+        check_warm(&runner, &options, true)?;
+    }
     check_interrupt()?;
 
     // The watch, then the edit (the restore guard first: it is dropped after the watch, once the watch stopped).
@@ -305,15 +317,18 @@ fn parse_args() -> Result<Options, Stop> {
     Ok(Options { root, fixtures, market, file, replace, with, release })
 }
 
-/// Fails unless a dry run of the market on the fixtures serves every stage from the cache.
-fn check_warm(runner: &Path, options: &Options) -> Result<(), Stop> {
-    let output = Command::new(runner)
+/// Whether a dry run of the market on the fixtures serves every stage from the cache; with `must`, cold caches
+/// are an error that names the stages missing.
+fn check_warm(runner: &Path, options: &Options, must: bool) -> Result<bool, Stop> {
+    let output = Command::new(env!("CARGO_BIN_EXE_wb"))
         .current_dir(&options.root)
         .args(["run", "--dry-run", "--json", "--market", &options.market, "--fixtures"])
         .arg(&options.fixtures)
+        .arg("--runner")
+        .arg(runner)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Stop(EXIT_NOT_MEASURED, format!("cannot start {}: {e}", runner.display())))?;
+        .map_err(|e| Stop(EXIT_NOT_MEASURED, format!("cannot start wb run --dry-run: {e}")))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let cells: Vec<Value> = stdout
         .lines()
@@ -330,18 +345,38 @@ fn check_warm(runner: &Path, options: &Options) -> Result<(), Stop> {
         .map(|c| format!("{} ({})", c["stage"].as_str().unwrap_or("?"), c["why"].as_str().unwrap_or("?")))
         .collect();
     if !misses.is_empty() {
-        return Err(Stop(
-            EXIT_NOT_MEASURED,
-            format!(
-                "caches are cold for {}: {}; warm them with `{} run --all --fixtures {}` (`just bench-watch` does)",
-                options.market,
-                misses.join(", "),
-                runner.display(),
-                options.fixtures.display()
-            ),
-        ));
+        if must {
+            return Err(Stop(
+                EXIT_NOT_MEASURED,
+                format!("caches are still cold for {} after a run: {}", options.market, misses.join(", ")),
+            ));
+        }
+        println!("  caches cold: {}", misses.join(", "));
+        return Ok(false);
     }
     println!("  caches warm: {} of {} stages served from the cache (dry run)", cells.len(), cells.len());
+    Ok(true)
+}
+
+/// One untimed run of the market on the fixtures with `runner`, so its caches are warm.
+fn warm(runner: &Path, options: &Options) -> Result<(), Stop> {
+    let started = Instant::now();
+    println!("  warming: wb run --market {} --fixtures {} (not timed)", options.market, options.fixtures.display());
+    let status = Command::new(env!("CARGO_BIN_EXE_wb"))
+        .current_dir(&options.root)
+        .args(["run", "--market", &options.market, "--fixtures"])
+        .arg(&options.fixtures)
+        .arg("--runner")
+        .arg(runner)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| Stop(EXIT_NOT_MEASURED, format!("cannot start wb run: {e}")))?;
+    // Exit 1 is a run with ALERT/FAIL checks: its outputs are cached all the same.
+    if !matches!(status.code(), Some(0 | 1)) {
+        return Err(Stop(EXIT_NOT_MEASURED, format!("the warm-up run of {} failed ({status})", options.market)));
+    }
+    println!("  warmed in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

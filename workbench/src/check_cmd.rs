@@ -1,9 +1,9 @@
 //! `wb check`: the reviewer's one command before a merge.
 //!
-//! Steps, each timed: (1) build the runner (`cargo build -p workbench --bin wb`); (2) the affected analysis
-//! (`workbench-affected`: the changes since the merge base with `--base`) and a `wb run` of the affected markets
-//! up to their last affected stage (the cache serves the rest; every market and stage when the analysis cannot
-//! tell), recorded in the run history like any run; (3) the tests under coverage (`cargo llvm-cov`) over the
+//! Steps, each timed: (1) build the runner (`cargo build -p workbench-runner --bin wb-runner`, as `wb watch`);
+//! (2) the affected analysis (`workbench-affected`: the changes since the merge base with `--base`) and a `wb run
+//! --runner` of the affected markets up to their last affected stage (the cache serves the rest; every market and
+//! stage when the analysis cannot tell), recorded in the run history like any run; (3) the tests under coverage (`cargo llvm-cov`) over the
 //! packages the change touches ([`scope`]), or an existing tracefile with `--lcov`; (4) line coverage over the
 //! packages in scope, patch coverage and the hook override matrix (`workbench-coverage`); (5) the data-quality
 //! checks of the runs just made; (6) a one-line-per-table summary of each affected market's export diffed against
@@ -72,10 +72,14 @@ pub struct CheckArgs {
     /// Do not diff the outputs against the base (which builds and runs the base revision once).
     #[arg(long)]
     pub no_diff: bool,
-    /// The wb binary that runs the stages (default: the workspace's target/debug/wb, rebuilt first).
+    /// The wb binary that starts the runs (`wb run`; default: this wb).
     #[arg(long, value_name = "PATH")]
     pub wb: Option<PathBuf>,
-    /// Do not rebuild the runner: use the wb binary as it is.
+    /// The runner binary the runs start per market (`wb run --runner`; default: the workspace's
+    /// target/debug/wb-runner, rebuilt first). Any program taking `runner` and its arguments will do, `wb` too.
+    #[arg(long, value_name = "PATH")]
+    pub runner: Option<PathBuf>,
+    /// Do not rebuild the runner: use the runner binary as it is.
     #[arg(long)]
     pub no_build: bool,
 }
@@ -158,10 +162,20 @@ impl Check {
         }
     }
 
-    fn wb_path(&self) -> PathBuf {
+    /// The wb that starts the runs: `--wb`, else this very binary.
+    fn wb_path(&self) -> Result<PathBuf, String> {
+        match &self.args.wb {
+            Some(wb) => Ok(wb.clone()),
+            None => std::env::current_exe()
+                .map_err(|e| format!("cannot locate the wb executable to start runs: {e}; pass --wb <path>")),
+        }
+    }
+
+    /// The runner the runs start: `--runner`, else the `wb-runner` that [`Self::build`] builds (as `wb watch`).
+    fn runner_path(&self) -> PathBuf {
         let target =
             std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| self.root.join("target"));
-        self.args.wb.clone().unwrap_or_else(|| target.join("debug").join("wb"))
+        crate::watch::runner_binary(&target, false, self.args.runner.as_deref())
     }
 
     /// (1) Rebuilds the runner, compiler messages on stderr.
@@ -171,10 +185,10 @@ impl Check {
             self.step("build", started, Some("skipped: --no-build".into()));
             return Ok(());
         }
-        self.progress("building the runner: cargo build -p workbench --bin wb");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = tokio::process::Command::new(&cargo)
-            .args(["build", "-p", "workbench", "--bin", "wb"])
+        let build = crate::watch::build_args(false);
+        self.progress(&format!("building the runner: cargo {}", build.join(" ")));
+        let status = crate::cargo::command()
+            .args(&build)
             .current_dir(&self.root)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -184,10 +198,10 @@ impl Check {
         self.step("build", started, None);
         match status {
             Ok(s) if s.success() => Ok(()),
-            Ok(s) => Err(format!(
-                "cannot build the runner: `cargo build -p workbench --bin wb` failed ({s}): fix the errors above"
-            )),
-            Err(e) => Err(format!("cannot run cargo: {e}; install Rust, or pass --no-build with --wb <path>")),
+            Ok(s) => {
+                Err(format!("cannot build the runner: `cargo {}` failed ({s}): fix the errors above", build.join(" ")))
+            }
+            Err(e) => Err(format!("cannot run cargo: {e}; install Rust, or pass --no-build with --runner <path>")),
         }
     }
 
@@ -253,9 +267,9 @@ impl Check {
 
     /// Runs `wb run --json` for `markets` up to `stage`, showing its stage lines; returns what it recorded.
     async fn run_markets(&self, markets: &[String], stage: Option<Stage>) -> Result<RunPart, String> {
-        let wb = self.wb_path();
+        let wb = self.wb_path()?;
         let mut command = tokio::process::Command::new(&wb);
-        command.current_dir(&self.root).args(["run", "--json"]);
+        command.current_dir(&self.root).args(["run", "--json"]).arg("--runner").arg(self.runner_path());
         for market in markets {
             command.args(["--market", market]);
         }

@@ -1,8 +1,6 @@
 //! The command line, parsed at the edge into typed values: markets are checked against the registry, stages,
 //! dates and backends are parsed here, so the rest of the workbench never handles raw strings.
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
@@ -10,6 +8,9 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use localstack::Backend;
 use pipeline_core::Stage;
+pub use workbench_runner::args::{
+    MarketId, PreviousKeys, PreviousRows, RunnerArgs, parse_date, parse_previous_keys, parse_previous_rows, parse_stage,
+};
 
 /// `wb`: run the pipeline's stages per market, locally, with run history.
 #[derive(Debug, Parser)]
@@ -111,38 +112,6 @@ pub struct AwsServeArgs {
     pub aws: Backend,
 }
 
-/// A registered market id, checked against the registry when parsed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct MarketId(String);
-
-impl MarketId {
-    /// Checks `id` against the registry; the error lists the known markets.
-    pub fn parse(id: &str) -> Result<Self, String> {
-        let known = markets::ids();
-        if known.contains(&id) {
-            Ok(Self(id.to_string()))
-        } else {
-            Err(format!("unknown market '{id}': use one of {}", known.join(", ")))
-        }
-    }
-
-    /// Every registered market, in registry order.
-    pub fn all() -> Vec<Self> {
-        markets::ids().into_iter().map(|id| Self(id.to_string())).collect()
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for MarketId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Options of `wb run`.
 #[derive(Debug, Clone, Args)]
 #[command(group = clap::ArgGroup::new("which").required(true).args(["markets", "all"]))]
@@ -180,6 +149,10 @@ pub struct RunArgs {
     /// from recorded durations, and the total against the 15-minute budget.
     #[arg(long)]
     pub dry_run: bool,
+    /// The runner to start per market instead of this wb's own (`wb runner`): a `wb-runner` binary (`cargo build
+    /// -p workbench-runner`). `wb watch` rebuilds that small binary after an edit and passes it here.
+    #[arg(long, value_name = "PATH")]
+    pub runner: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -198,72 +171,16 @@ impl RunArgs {
     }
 }
 
-/// Options of the hidden `wb runner`; the S3 endpoint, credentials and bucket names come from the environment
-/// (see [`crate::runner`]).
-#[derive(Debug, Clone, Args)]
-pub struct RunnerArgs {
-    /// The market to run.
-    #[arg(long, value_parser = MarketId::parse)]
-    pub market: MarketId,
-    /// The stage to reach.
-    #[arg(long, value_parser = parse_stage)]
-    pub stage: Option<Stage>,
-    /// Run date override.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub as_of: Option<NaiveDate>,
-    /// Recompute every stage.
-    #[arg(long)]
-    pub no_cache: bool,
-    /// Run id (quarantine paths and history use it).
-    #[arg(long)]
-    pub run_id: String,
-    /// Ingest row counts of the previous successful run, as a JSON object `{"orders": 15262, ...}`.
-    #[arg(long, value_name = "JSON", value_parser = parse_previous_rows)]
-    pub previous_rows: Option<PreviousRows>,
-    /// Plan only (`wb run --dry-run`): print one JSON line per planned stage with its key, whether the cache
-    /// would serve it and what the key is made of; run nothing.
-    #[arg(long)]
-    pub plan: bool,
-    /// With --plan: the last recorded key per stage, as a JSON object `{"ingest": "...", ...}`; the parts recorded
-    /// in those keys' markers are printed beside the current ones.
-    #[arg(long, value_name = "JSON", value_parser = parse_previous_keys)]
-    pub previous_keys: Option<PreviousKeys>,
-}
-
-/// The last recorded cache key per stage, as passed to a planning runner.
-pub type PreviousKeys = BTreeMap<Stage, String>;
-
-/// Row counts per ingest table, as passed to the runner.
-pub type PreviousRows = BTreeMap<String, u64>;
-
-/// Parses a stage name; the error lists the stages.
-pub fn parse_stage(s: &str) -> Result<Stage, String> {
-    s.parse::<Stage>().map_err(|e| e.to_string())
-}
-
-/// Parses a `YYYY-MM-DD` date.
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|e| format!("'{s}' is not a date ({e}): use YYYY-MM-DD, e.g. 2026-11-15"))
-}
-
 /// Parses a backend name; the error lists the backends.
 pub fn parse_backend(s: &str) -> Result<Backend, String> {
     s.parse::<Backend>().map_err(|e| e.to_string())
-}
-
-fn parse_previous_keys(s: &str) -> Result<PreviousKeys, String> {
-    serde_json::from_str(s).map_err(|e| format!("expected a JSON object of cache keys per stage: {e}"))
-}
-
-fn parse_previous_rows(s: &str) -> Result<PreviousRows, String> {
-    serde_json::from_str(s).map_err(|e| format!("expected a JSON object of row counts per table: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::collections::BTreeMap;
 
     #[test]
     fn the_command_line_definition_is_consistent() {

@@ -2,9 +2,9 @@
 //! any) S3 backend, shows progress, and keeps run history.
 //!
 //! One concern per module: [`cli`] parses the command line into typed values, [`workspace`] finds the root and
-//! its settings, [`provision`] creates buckets and loads fixtures, [`runner`] is the child process running one
-//! market, [`supervisor`] starts runners and turns their output into typed updates, [`history`] is the SQLite
-//! run history, [`report`] renders what people read, and [`run`] ties them into `wb run`. [`aws`] is `wb aws`:
+//! its settings, [`provision`] creates buckets and loads fixtures, [`runner`] (crate `workbench-runner`) is the
+//! child process running one market, [`supervisor`] starts runners and turns their output into typed updates,
+//! [`history`] is the SQLite run history, [`report`] renders what people read, and [`run`] ties them into `wb run`. [`aws`] is `wb aws`:
 //! a local AWS backend left running for a session of work, which `wb run` then uses. [`recorder`] is one run's
 //! bookkeeping (markets' state, history writes), shared by `wb run` and the TUI.
 //!
@@ -17,6 +17,7 @@
 
 pub mod affected_cmd;
 pub mod aws;
+pub mod cargo;
 pub mod check_cmd;
 pub mod cli;
 pub mod coverage_cmd;
@@ -31,13 +32,15 @@ pub mod quality_history;
 pub mod recorder;
 pub mod report;
 pub mod run;
-pub mod runner;
 pub mod runs_cmd;
 pub mod supervisor;
 pub mod sys;
 pub mod tui;
 pub mod watch;
 pub mod workspace;
+
+/// The runner, the child process of `wb run` (its own crate and `wb-runner` binary; see [`workbench_runner`]).
+pub use workbench_runner as runner;
 
 use std::process::ExitCode;
 
@@ -78,10 +81,10 @@ pub fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Run(args) => {
-            let runner = match RunnerCommand::current_exe() {
+            let runner = match run_runner(args.runner.as_deref()) {
                 Ok(runner) => runner,
-                Err(e) => {
-                    eprintln!("error: cannot locate the wb executable to start runners: {e}; run wb from a file path");
+                Err(message) => {
+                    eprintln!("error: {message}");
                     return ExitCode::from(run::EXIT_ERROR);
                 }
             };
@@ -93,6 +96,19 @@ pub fn main() -> ExitCode {
             let invocation = run::Invocation { args, runner, command_line: command_line.join(" ") };
             ExitCode::from(runtime.block_on(run::run(invocation)))
         }
+    }
+}
+
+/// The runner `wb run` starts: the `--runner` binary when given (it must exist), else this very `wb`.
+fn run_runner(runner: Option<&std::path::Path>) -> Result<RunnerCommand, String> {
+    match runner {
+        Some(path) if path.is_file() => Ok(RunnerCommand::new(path)),
+        Some(path) => Err(format!(
+            "--runner {}: no such file; build it with `cargo build -p workbench-runner --bin wb-runner`",
+            path.display()
+        )),
+        None => RunnerCommand::current_exe()
+            .map_err(|e| format!("cannot locate the wb executable to start runners: {e}; run wb from a file path")),
     }
 }
 

@@ -23,7 +23,8 @@ use crate::runner::RunnerEnv;
 pub const STDERR_TAIL: usize = 20;
 
 /// Which program runs markets: by default this very binary (`wb runner ...`), so `cargo run -p workbench --
-/// run ...` works with nothing else built; a TUI can point it at a freshly built binary instead.
+/// run ...` works with nothing else built; `wb run --runner`, the TUI and `wb watch` point it at a freshly built
+/// `wb-runner` (same command line, `wb-runner runner ...`) instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunnerCommand {
     program: PathBuf,
@@ -36,7 +37,7 @@ impl RunnerCommand {
         Ok(Self::new(std::env::current_exe()?))
     }
 
-    /// A `wb` binary at `program`.
+    /// A runner program at `program`: a `wb` or a `wb-runner` binary (both take `runner` and its arguments).
     pub fn new(program: impl Into<PathBuf>) -> Self {
         Self { program: program.into(), leading_args: Vec::new() }
     }

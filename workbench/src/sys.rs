@@ -5,26 +5,7 @@
 
 use std::path::Path;
 
-/// Peak resident set size of this process in bytes (`VmHWM` in `/proc/self/status`), or `None` when the
-/// platform does not report it.
-pub fn peak_rss_bytes() -> Option<u64> {
-    parse_vm_hwm(&std::fs::read_to_string("/proc/self/status").ok()?)
-}
-
-/// The `VmHWM` line of a `/proc/<pid>/status` text, in bytes.
-pub fn parse_vm_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let mut parts = line["VmHWM:".len()..].split_whitespace();
-    let value: u64 = parts.next()?.parse().ok()?;
-    let unit = parts.next().unwrap_or("kB");
-    let factor = match unit {
-        "kB" => 1024,
-        "mB" | "MB" => 1024 * 1024,
-        "B" => 1,
-        _ => return None,
-    };
-    Some(value * factor)
-}
+pub use workbench_runner::rss::{parse_vm_hwm, peak_rss_bytes};
 
 /// When process `pid` started, in clock ticks since boot (field 22 of `/proc/<pid>/stat`). Stored with a pid it
 /// tells a live process from a later one that was given the same pid.
@@ -70,13 +51,6 @@ pub fn send_signal(pid: u32, signal: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn vm_hwm_is_read_in_bytes() {
-        let status = "Name:\twb\nVmPeak:\t  200 kB\nVmHWM:\t    1234 kB\nVmRSS:\t 1000 kB\n";
-        assert_eq!(parse_vm_hwm(status), Some(1234 * 1024));
-        assert_eq!(parse_vm_hwm("Name:\twb\n"), None);
-    }
 
     #[test]
     fn this_process_is_alive_and_has_a_peak() {

@@ -3,14 +3,16 @@
 //! File events (notify: inotify on Linux) under the workspace root, except in `target/`, `.git/` and
 //! `.workbench/`, are collected until the files have been quiet for the debounce period (300 ms by default); the
 //! batch is then classified by the affected analysis (`workbench-affected`: each file's cells and reason), the
-//! runner is rebuilt (`cargo build -p workbench --bin wb`, with `--release` under `wb watch --release`; compiler
-//! errors streamed; on failure the watch waits for the next change), and each affected market runs up to its last
-//! affected stage with the freshly built `wb run` (upstream stages come from the cache, so exactly the affected
-//! cells are computed; `--fixtures` is passed on to every run). A newer batch cancels
-//! the job of a superseded one: its build is killed, its run is sent SIGTERM (which `wb run` handles like Ctrl-C:
-//! runners stopped, the run recorded as cancelled), and its changes join the new batch so their results still
-//! come. A batch that touches no cell (documentation, tests) does not cancel a running job. The feedback time, from the batch's first file event to its
-//! results printed, is printed and recorded with each run (`runs.feedback_ms`).
+//! runner is rebuilt (`cargo build -p workbench-runner --bin wb-runner`, with `--release` under `wb watch
+//! --release`: the small runner binary, not all of `wb`, so a market edit recompiles that market and the runner
+//! only; compiler errors streamed; on failure the watch waits for the next change), and each affected market runs
+//! up to its last affected stage with `wb run --runner <the fresh wb-runner>` (upstream stages come from the
+//! cache, so exactly the affected cells are computed; `--fixtures` is passed on to every run). A newer batch
+//! cancels the job of a superseded one: its build is killed, its run is sent SIGTERM (which `wb run` handles like
+//! Ctrl-C: runners stopped, the run recorded as cancelled), and its changes join the new batch so their results
+//! still come. A batch that touches no cell (documentation, tests) does not cancel a running job. The feedback
+//! time, from the batch's first file event to its results printed, is printed and recorded with each run
+//! (`runs.feedback_ms`).
 //!
 //! Before a file's first change the classification compares it with `HEAD` (config files are read at start), so
 //! `market.toml` edits are narrowed to the stages reading the changed keys. Directories created at the top of the
@@ -65,15 +67,19 @@ pub struct WatchArgs {
     /// S3 backend of the runs (as `wb run --aws`).
     #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
     pub aws: Option<Backend>,
-    /// The wb binary that runs the stages (default: the workspace's target/debug/wb, or target/release/wb with
-    /// --release, rebuilt on every change).
+    /// The wb binary that starts the runs (`wb run`; default: this wb).
     #[arg(long, value_name = "PATH")]
     pub wb: Option<PathBuf>,
-    /// Do not rebuild before running: use the wb binary as it is.
+    /// The runner binary the runs start per market (`wb run --runner`; default: the workspace's
+    /// target/debug/wb-runner, or target/release/wb-runner with --release, rebuilt on every change). Any program
+    /// that takes `runner` and its arguments will do, `wb` itself included.
+    #[arg(long, value_name = "PATH")]
+    pub runner: Option<PathBuf>,
+    /// Do not rebuild before running: use the runner binary as it is.
     #[arg(long)]
     pub no_build: bool,
-    /// Rebuild and run the release build (`cargo build --release`, target/release/wb) instead of the debug one,
-    /// e.g. for runs on large fixtures.
+    /// Rebuild and run the release build of the runner (`cargo build --release`, target/release/wb-runner)
+    /// instead of the debug one, e.g. for runs on large fixtures.
     #[arg(long)]
     pub release: bool,
     /// Directory holding the runs' raw fixtures, passed to every run as `wb run --fixtures` (default:
@@ -82,25 +88,26 @@ pub struct WatchArgs {
     pub fixtures: Option<PathBuf>,
 }
 
-/// The cargo arguments that rebuild the runner: the `wb` binary of the workbench package, in release with
-/// `release` (what `wb watch --release` runs).
+/// The cargo arguments that rebuild the runner: the small `wb-runner` binary (pipeline, markets, protocol), not
+/// `wb`, so a market edit recompiles that market and the runner only; in release with `release` (what `wb watch
+/// --release` runs).
 pub fn build_args(release: bool) -> Vec<&'static str> {
     let mut args = vec!["build"];
     if release {
         args.push("--release");
     }
-    args.extend(["-p", "workbench", "--bin", "wb"]);
+    args.extend(["-p", "workbench-runner", "--bin", "wb-runner"]);
     args
 }
 
-/// The wb binary the watch runs: `wb` when one was given (`--wb`), else the one [`build_args`] builds in
-/// `target` (the cargo target directory): `release/wb` with `release`, else `debug/wb`.
-pub fn runner_binary(target: &Path, release: bool, wb: Option<&Path>) -> PathBuf {
-    match wb {
-        Some(wb) => wb.to_path_buf(),
-        None => {
-            target.join(if release { "release" } else { "debug" }).join(format!("wb{}", std::env::consts::EXE_SUFFIX))
-        }
+/// The runner binary the watch runs: `runner` when one was given (`--runner`), else the one [`build_args`]
+/// builds in `target` (the cargo target directory): `release/wb-runner` with `release`, else `debug/wb-runner`.
+pub fn runner_binary(target: &Path, release: bool, runner: Option<&Path>) -> PathBuf {
+    match runner {
+        Some(runner) => runner.to_path_buf(),
+        None => target
+            .join(if release { "release" } else { "debug" })
+            .join(format!("wb-runner{}", std::env::consts::EXE_SUFFIX)),
     }
 }
 
@@ -163,6 +170,7 @@ pub fn watched_path(root: &Path, path: &Path) -> Option<String> {
 struct Context {
     root: PathBuf,
     wb: PathBuf,
+    runner: PathBuf,
     build: bool,
     release: bool,
     fixtures: Option<PathBuf>,
@@ -190,11 +198,16 @@ pub async fn watch(args: WatchArgs) -> u8 {
         Ok(watcher) => watcher,
         Err(e) => return fail(format!("cannot watch {}: {e}; check the inotify limits", root.display())),
     };
+    let wb = match args.wb.clone().map_or_else(std::env::current_exe, Ok) {
+        Ok(wb) => wb,
+        Err(e) => return fail(format!("cannot locate the wb executable to start runs: {e}; pass --wb <path>")),
+    };
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let selected = if args.markets.is_empty() { MarketId::all() } else { args.markets.clone() };
     let context = Context {
         root: root.clone(),
-        wb: runner_binary(&target, args.release, args.wb.as_deref()),
+        wb,
+        runner: runner_binary(&target, args.release, args.runner.as_deref()),
         build: !args.no_build,
         release: args.release,
         // Relative to where the watch started, as for `wb run`; the runs start in the workspace root.
@@ -215,7 +228,8 @@ pub async fn watch(args: WatchArgs) -> u8 {
             "event": "watch_ready",
             "root": root,
             "debounce_ms": args.debounce_ms,
-            "runner": context.wb,
+            "wb": context.wb,
+            "runner": context.runner,
             "build": context.build,
             "release": context.release,
             "fixtures": context.fixtures,
@@ -229,7 +243,7 @@ pub async fn watch(args: WatchArgs) -> u8 {
             Some(dir) => format!(", fixtures from {}", dir.display()),
             None => String::new(),
         };
-        say(&format!("runs use {}{fixtures}", context.wb.display()));
+        say(&format!("runs use the runner {}{fixtures}", context.runner.display()));
     }
     let mut debouncer = Debouncer::new(Duration::from_millis(args.debounce_ms));
     let mut job: Option<Job> = None;
@@ -460,8 +474,7 @@ enum Built {
 /// Rebuilds the runner with cargo, streaming the compiler's messages (not its progress lines) to stderr.
 async fn build(context: &Context, cancel: &mut CancelToken) -> Built {
     let started = Instant::now();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
+    let mut command = crate::cargo::command();
     command
         .args(build_args(context.release))
         .args(["--color", "never"])
@@ -476,7 +489,7 @@ async fn build(context: &Context, cancel: &mut CancelToken) -> Built {
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {
-            let message = format!("cannot run cargo: {e}; install Rust, or pass --no-build with --wb <path>");
+            let message = format!("cannot run cargo: {e}; install Rust, or pass --no-build with --runner <path>");
             if context.json {
                 say_json(serde_json::json!({"event": "watch_build", "ok": false, "output": [message]}));
             } else {
@@ -533,7 +546,7 @@ struct RunOutcome {
 /// SIGTERM (and is killed if it has not stopped after [`STOP_GRACE`]).
 async fn run(context: &Context, markets: &[String], stage: Option<Stage>, cancel: &mut CancelToken) -> RunOutcome {
     let mut command = Command::new(&context.wb);
-    command.current_dir(&context.root).args(["run", "--json"]);
+    command.current_dir(&context.root).args(["run", "--json"]).arg("--runner").arg(&context.runner);
     for market in markets {
         command.args(["--market", market]);
     }

@@ -1,5 +1,5 @@
-//! `wb check` end to end: the real binary (not rebuilt: `--no-build --wb` the test's own) in a real git
-//! repository laid out as a small workspace (the real `markets/`, a minimal AU fixture, packages `fixtures`,
+//! `wb check` end to end: the real binary (not rebuilt: `--no-build`, `--wb` and `--runner` the test's own) in a
+//! real git repository laid out as a small workspace (the real `markets/`, a minimal AU fixture, packages `fixtures`,
 //! `workbench-tests` and `localstack`), with a known change (a customer added to the AU fixture, three lines added
 //! to the AU market crate) and a known LCOV file (`--lcov`). It runs the affected market for real on the embedded
 //! S3, and diffs its export against the base revision for real: the base's worktree is checked out beforehand with
@@ -128,7 +128,7 @@ fn check(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wb"));
     command
         .current_dir(root)
-        .args(["check", "--no-build", "--wb", env!("CARGO_BIN_EXE_wb")])
+        .args(["check", "--no-build", "--wb", env!("CARGO_BIN_EXE_wb"), "--runner", env!("CARGO_BIN_EXE_wb")])
         .args(args)
         .env_remove("WB_CARGO")
         .env_remove("WB_RUNNER_ABORT_AFTER_STAGE")

@@ -286,3 +286,37 @@ fn a_minimal_canonical_fixture_runs_end_to_end() {
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     assert_eq!(events(&json_lines(&output), "stage_finished").len(), 6);
 }
+
+#[test]
+fn runner_starts_the_given_runner_program_per_market_and_a_missing_one_is_named() {
+    let root = Root::with_fixtures(&["foobar-au"]);
+    // A runner program that notes its command line, then runs this wb's own runner (`wb-runner` takes the same
+    // `runner ...` command line).
+    let dir = tempfile::tempdir().unwrap();
+    let calls = dir.path().join("calls");
+    let script = dir.path().join("runner.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" >> '{}'\nexec '{}' \"$@\"\n", calls.display(), env!("CARGO_BIN_EXE_wb")),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let output = root.run(&["run", "--market", "foobar-au", "--json", "--runner", script.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let lines = json_lines(&output);
+    assert_eq!(events(&lines, "stage_finished").len(), 6);
+    let run_id = events(&lines, "run_started")[0]["run_id"].as_str().unwrap().to_string();
+    assert_eq!(std::fs::read_to_string(&calls).unwrap(), format!("runner --market foobar-au --run-id {run_id}\n"));
+
+    let missing = dir.path().join("wb-runner");
+    let output = root.run(&["run", "--market", "foobar-au", "--runner", missing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: --runner {}: no such file; build it with `cargo build -p workbench-runner --bin wb-runner`\n",
+            missing.display()
+        )
+    );
+}

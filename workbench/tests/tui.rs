@@ -653,17 +653,19 @@ async fn cells_whose_inputs_changed_since_they_ran_show_stale_at_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_runner_that_does_not_compile_is_recorded_as_a_build_failure_with_the_compiler_errors() {
-    // A workspace whose `wb` does not compile: the TUI builds the runner with cargo before every run.
+    // A workspace whose runner does not compile: the TUI builds it with cargo before every run.
     let root = common::Root::with_fixtures(&["foobar-au"]);
-    std::fs::write(root.path().join("Cargo.toml"), "[workspace]\nmembers = [\"workbench\"]\nresolver = \"3\"\n")
+    std::fs::write(root.path().join("Cargo.toml"), "[workspace]\nmembers = [\"workbench/runner\"]\nresolver = \"3\"\n")
         .unwrap();
-    std::fs::create_dir_all(root.path().join("workbench/src")).unwrap();
+    std::fs::create_dir_all(root.path().join("workbench/runner/src")).unwrap();
     std::fs::write(
-        root.path().join("workbench/Cargo.toml"),
-        "[package]\nname = \"workbench\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[[bin]]\nname = \"wb\"\npath = \"src/main.rs\"\n",
+        root.path().join("workbench/runner/Cargo.toml"),
+        "[package]\nname = \"workbench-runner\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [[bin]]\nname = \"wb-runner\"\npath = \"src/main.rs\"\n",
     )
     .unwrap();
-    std::fs::write(root.path().join("workbench/src/main.rs"), "fn main() {\n    let n: u32 = \"seven\";\n}\n").unwrap();
+    std::fs::write(root.path().join("workbench/runner/src/main.rs"), "fn main() {\n    let n: u32 = \"seven\";\n}\n")
+        .unwrap();
     let source = RunnerSource::detect(root.path());
     assert_eq!(source, RunnerSource::Cargo { root: root.path().to_path_buf() });
 
@@ -690,5 +692,5 @@ async fn a_runner_that_does_not_compile_is_recorded_as_a_build_failure_with_the_
     assert_eq!(runs[0].status.as_str(), "build_failed");
     let error = runs[0].error.clone().unwrap();
     assert!(error.starts_with("error[E0308]: mismatched types"), "{error}");
-    assert!(error.contains("workbench/src/main.rs:2:"), "{error}");
+    assert!(error.contains("workbench/runner/src/main.rs:2:"), "{error}");
 }

@@ -31,13 +31,13 @@ struct Watch {
 }
 
 impl Watch {
-    /// `wb watch` on the test's own `wb`, not rebuilding it.
+    /// `wb watch` on the test's own `wb`, which is also its runner (`wb runner`), not rebuilding it.
     fn start(root: &Root, env: &[(&str, &str)]) -> Watch {
         Watch::start_with(root, env, &["--no-build"])
     }
 
     fn start_with(root: &Root, env: &[(&str, &str)], extra: &[&str]) -> Watch {
-        let mut args = vec!["--wb", env!("CARGO_BIN_EXE_wb")];
+        let mut args = vec!["--wb", env!("CARGO_BIN_EXE_wb"), "--runner", env!("CARGO_BIN_EXE_wb")];
         args.extend(extra);
         Watch::spawn(root, env, &args)
     }
@@ -194,7 +194,8 @@ fn a_change_during_a_run_cancels_it_and_runs_the_newer_change() {
 
 #[test]
 fn a_failed_build_shows_the_compiler_output_and_runs_nothing() {
-    // The temp workspace has no `workbench` package, so the real `cargo build -p workbench` fails at once.
+    // The temp workspace has no `workbench-runner` package, so the real `cargo build -p workbench-runner` fails at
+    // once.
     let root = root();
     let mut watch = Watch::start_with(&root, &[], &[]);
     append_row(&root, CUSTOMERS, "C090001,A,NSW,en,2024-01-05,true,true,true\n");
@@ -202,7 +203,10 @@ fn a_failed_build_shows_the_compiler_output_and_runs_nothing() {
     let build = watch.wait_for("watch_build");
     assert_eq!(build["ok"], false);
     let output: Vec<&str> = build["output"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
-    assert!(output.contains(&"error: package ID specification `workbench` did not match any packages"), "{output:#?}");
+    assert!(
+        output.contains(&"error: package ID specification `workbench-runner` did not match any packages"),
+        "{output:#?}"
+    );
     assert_eq!(watch.wait_for("watch_done")["status"], "build_failed");
     assert_eq!(watch.count("run_started"), 0);
     assert!(root.history().list_runs(10).unwrap().is_empty());
@@ -242,17 +246,19 @@ fn the_runs_read_the_fixtures_directory_given_to_the_watch() {
 }
 
 #[test]
-fn with_release_the_watch_runs_the_release_binary_of_the_target_directory() {
+fn with_release_the_watch_runs_the_release_runner_of_the_target_directory() {
     let root = root();
-    // A target directory whose release/wb is the test's wb; there is no debug/wb, so only the release path runs.
+    // A target directory whose release/wb-runner is the test's wb (it takes the runner's command line too); there
+    // is no debug/wb-runner, so only the release path runs.
     let target = tempfile::tempdir().unwrap();
     let release = target.path().join("release");
     std::fs::create_dir_all(&release).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_wb"), release.join("wb")).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_wb"), release.join("wb-runner")).unwrap();
 
     let env = [("CARGO_TARGET_DIR", target.path().to_str().unwrap())];
-    let mut watch = Watch::spawn(&root, &env, &["--release", "--no-build"]);
-    assert_eq!(watch.seen[0]["runner"], release.join("wb").to_str().unwrap());
+    let mut watch = Watch::spawn(&root, &env, &["--release", "--no-build", "--wb", env!("CARGO_BIN_EXE_wb")]);
+    assert_eq!(watch.seen[0]["runner"], release.join("wb-runner").to_str().unwrap());
+    assert_eq!(watch.seen[0]["wb"], env!("CARGO_BIN_EXE_wb"));
     assert_eq!(watch.seen[0]["release"], true);
     append_row(&root, CUSTOMERS, "C090001,A,NSW,en,2024-01-05,true,true,true\n");
     assert_eq!(paths(&watch.wait_for("watch_batch")), [CUSTOMERS]);
@@ -264,12 +270,12 @@ fn with_release_the_watch_runs_the_release_binary_of_the_target_directory() {
 }
 
 #[test]
-fn the_runner_is_built_and_run_in_release_with_release_and_given_binaries_win() {
-    assert_eq!(build_args(false), ["build", "-p", "workbench", "--bin", "wb"]);
-    assert_eq!(build_args(true), ["build", "--release", "-p", "workbench", "--bin", "wb"]);
+fn the_runner_binary_alone_is_built_and_run_in_release_with_release_and_a_given_runner_wins() {
+    assert_eq!(build_args(false), ["build", "-p", "workbench-runner", "--bin", "wb-runner"]);
+    assert_eq!(build_args(true), ["build", "--release", "-p", "workbench-runner", "--bin", "wb-runner"]);
     let target = Path::new("/ws/target");
-    assert_eq!(runner_binary(target, false, None), Path::new("/ws/target/debug/wb"));
-    assert_eq!(runner_binary(target, true, None), Path::new("/ws/target/release/wb"));
-    assert_eq!(runner_binary(target, true, Some(Path::new("/opt/wb"))), Path::new("/opt/wb"));
-    assert_eq!(runner_binary(target, false, Some(Path::new("/opt/wb"))), Path::new("/opt/wb"));
+    assert_eq!(runner_binary(target, false, None), Path::new("/ws/target/debug/wb-runner"));
+    assert_eq!(runner_binary(target, true, None), Path::new("/ws/target/release/wb-runner"));
+    assert_eq!(runner_binary(target, true, Some(Path::new("/opt/wb-runner"))), Path::new("/opt/wb-runner"));
+    assert_eq!(runner_binary(target, false, Some(Path::new("/opt/wb-runner"))), Path::new("/opt/wb-runner"));
 }

@@ -15,6 +15,29 @@ use crate::test_results::TestLog;
 /// Environment variable naming the cargo program to run instead of `cargo`.
 pub const CARGO_ENV: &str = "WB_CARGO";
 
+/// The variables Cargo sets for the programs it runs (`cargo run`, tests, benches) that must not reach a cargo
+/// started from one of them: a build script that watches one (ring's watches `CARGO_MANIFEST_DIR`) would see
+/// another value than in a build from the shell, and every crate above it, polars included, would be rebuilt,
+/// then rebuilt again by the next build from the shell.
+pub fn cargo_run_vars() -> Vec<OsString> {
+    const EXACT: [&str; 7] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+    ];
+    std::env::vars_os()
+        .map(|(name, _)| name)
+        .filter(|name| {
+            let name = name.to_string_lossy();
+            EXACT.contains(&name.as_ref()) || name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_BIN_EXE_")
+        })
+        .collect()
+}
+
 /// Where the reports go, under the workspace root.
 pub const OUTPUT_DIR: &str = ".workbench/coverage";
 
@@ -163,7 +186,11 @@ impl CargoLlvmCov {
         echo: Echo,
         command: &str,
     ) -> Result<(std::process::ExitStatus, TestLog), CoverageError> {
-        let mut child = Command::new(&self.program)
+        let mut cargo = Command::new(&self.program);
+        for var in cargo_run_vars() {
+            cargo.env_remove(var);
+        }
+        let mut child = cargo
             .args(args)
             .current_dir(root)
             .stdin(Stdio::null())

@@ -128,3 +128,16 @@ fn the_workspace_scope_and_a_failure_without_failing_tests_is_the_tool_failing()
     assert_eq!(run.tests.counts, TestCounts { passed: 2, failed: 0, ignored: 0 });
     assert!(run.tests.failed_tests.is_empty());
 }
+
+#[test]
+fn the_variables_cargo_set_for_this_test_are_the_ones_a_nested_cargo_must_not_inherit() {
+    // `cargo test` runs this binary with the package's variables set; PATH and HOME are the user's own.
+    let vars: Vec<String> =
+        workbench_coverage::run::cargo_run_vars().into_iter().map(|v| v.into_string().unwrap()).collect();
+    for set_by_cargo in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_PKG_VERSION"] {
+        assert!(vars.iter().any(|v| v == set_by_cargo), "{set_by_cargo} missing from {vars:?}");
+    }
+    for own in ["PATH", "HOME", "CARGO_HOME", "CARGO_TARGET_DIR", "CARGO"] {
+        assert!(!vars.iter().any(|v| v == own), "{own} must be kept: {vars:?}");
+    }
+}

@@ -211,7 +211,7 @@ pub async fn build_wb(worktree: &Path, target_dir: &Path, bin: &Path) -> Result<
     let shared = target_dir.join("debug").join("wb");
     let saved = target_dir.join("debug").join(format!("wb.saved-{}", std::process::id()));
     let had_main = std::fs::copy(&shared, &saved).is_ok();
-    let mut cargo = tokio::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut cargo = crate::cargo::command();
     cargo.current_dir(worktree).args(["build", "-p", "workbench", "--bin", "wb"]).env("CARGO_TARGET_DIR", target_dir);
     let built = run_quiet(cargo, "cargo build (the revision's wb)", worktree).await;
     let copied = built.and_then(|()| {

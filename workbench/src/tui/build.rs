@@ -1,5 +1,6 @@
-//! The runner the TUI starts: built from the current sources with `cargo build` before each run, so an edit
-//! takes effect without restarting the TUI. Compiler output streams to the log pane line by line; a failed build
+//! The runner the TUI starts: the small `wb-runner` binary (pipeline, markets, protocol), built from the current
+//! sources with `cargo build` before each run, so an edit takes effect without restarting the TUI and recompiles
+//! only what the runner holds, not the TUI. Compiler output streams to the log pane line by line; a failed build
 //! returns the compiler's error lines. `WB_RUNNER` names a prebuilt `wb` instead (tests, or a workspace without
 //! the workbench's sources).
 
@@ -8,7 +9,6 @@ use std::process::Stdio;
 use std::time::Instant;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 use tokio::sync::Mutex;
 
 /// Environment variable naming a prebuilt runner binary (skips `cargo build`).
@@ -20,7 +20,7 @@ const ERROR_LINES: usize = 12;
 /// Where the runner comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunnerSource {
-    /// `cargo build -p workbench --bin wb` in this workspace, then `target/debug/wb`.
+    /// `cargo build -p workbench-runner --bin wb-runner` in this workspace, then `target/debug/wb-runner`.
     Cargo {
         /// The workspace root.
         root: PathBuf,
@@ -30,13 +30,13 @@ pub enum RunnerSource {
 }
 
 impl RunnerSource {
-    /// `WB_RUNNER` when set; else a cargo build when the workspace holds the workbench's sources; else this
-    /// very executable.
+    /// `WB_RUNNER` when set; else a cargo build when the workspace holds the runner's sources
+    /// (`workbench/runner/`); else this very executable (`wb runner`).
     pub fn detect(root: &Path) -> Self {
         if let Some(path) = std::env::var_os(ENV_RUNNER).filter(|p| !p.is_empty()) {
             return RunnerSource::Prebuilt(PathBuf::from(path));
         }
-        if root.join("workbench").join("Cargo.toml").is_file() {
+        if root.join("workbench").join("runner").join("Cargo.toml").is_file() {
             return RunnerSource::Cargo { root: root.to_path_buf() };
         }
         RunnerSource::Prebuilt(std::env::current_exe().unwrap_or_else(|_| PathBuf::from("wb")))
@@ -89,10 +89,10 @@ impl Builder {
     }
 }
 
-/// Runs `cargo build -p workbench --bin wb` in `root`, streaming stderr to `line`; returns the binary's path.
+/// Runs `cargo build -p workbench-runner --bin wb-runner` in `root`, streaming stderr to `line`; returns the binary's path.
 async fn cargo_build(root: &Path, line: &impl Fn(String)) -> Result<PathBuf, String> {
-    let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "-p", "workbench", "--bin", "wb", "--message-format", "json-render-diagnostics"])
+    let mut child = crate::cargo::command()
+        .args(["build", "-p", "workbench-runner", "--bin", "wb-runner", "--message-format", "json-render-diagnostics"])
         .current_dir(root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -108,7 +108,7 @@ async fn cargo_build(root: &Path, line: &impl Fn(String)) -> Result<PathBuf, Str
         while let Ok(Some(text)) = lines.next_line().await {
             if let Ok(message) = serde_json::from_str::<serde_json::Value>(&text)
                 && message["reason"] == "compiler-artifact"
-                && message["target"]["name"] == "wb"
+                && message["target"]["name"] == "wb-runner"
                 && let Some(path) = message["executable"].as_str()
             {
                 executable = Some(PathBuf::from(path));
@@ -128,7 +128,7 @@ async fn cargo_build(root: &Path, line: &impl Fn(String)) -> Result<PathBuf, Str
     let executable = artifacts.await.ok().flatten();
     match (status.success(), executable) {
         (true, Some(path)) => Ok(path),
-        (true, None) => Ok(root.join("target").join("debug").join("wb")),
+        (true, None) => Ok(root.join("target").join("debug").join("wb-runner")),
         (false, _) if errors.is_empty() => Err(format!("cargo build failed ({status}); see the log")),
         (false, _) => Err(errors.join("\n")),
     }

@@ -2,12 +2,20 @@
 //! kill or an out-of-memory in a stage cannot take the workbench down, and a run is cancelled by ending the
 //! process) and prints every [`Event`] as one JSON line on stdout, flushed per line.
 //!
+//! It is its own crate with its own small binary, `wb-runner`, which holds only the pipeline, the markets and
+//! this protocol: after a market edit `wb watch` rebuilds that binary, not the whole workbench, and passes it to
+//! `wb run --runner`. `wb runner` (the same code, linked into `wb`) serves when nothing else is built. Both take
+//! the same command line: `runner` followed by [`RunnerArgs`].
+//!
 //! The S3 endpoint, credentials and bucket names come from the environment, set by the supervisor:
 //! `WB_S3_ENDPOINT`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION` and `WB_BUCKETS` (JSON).
 //!
 //! object_store retries transient S3 failures (5xx, connection errors) with a short bounded backoff; every retry
 //! becomes a warning [`Event::Log`] line ([`retry_event`]), so it shows in `--json` output and under the market
 //! in the progress display.
+
+pub mod args;
+pub mod rss;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -22,7 +30,7 @@ use pipeline_core::stages::BucketKind;
 use pipeline_core::{Buckets, Event, Market, RunRequest, RunStatus, Stage, StageIo, run_market};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::RunnerArgs;
+pub use crate::args::RunnerArgs;
 
 /// Variable holding the S3 endpoint URL.
 pub const ENV_ENDPOINT: &str = "WB_S3_ENDPOINT";
@@ -171,7 +179,7 @@ fn run(args: RunnerArgs) -> Result<(), RunnerError> {
         }
     };
     runtime.block_on(run_market(&io, market.as_ref(), &request, &mut emit));
-    if let Some(peak_rss_bytes) = crate::sys::peak_rss_bytes() {
+    if let Some(peak_rss_bytes) = crate::rss::peak_rss_bytes() {
         print_event(&Event::Resources { market: args.market.to_string(), peak_rss_bytes });
     }
     Ok(())
