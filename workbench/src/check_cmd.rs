@@ -3,12 +3,13 @@
 //! Steps, each timed: (1) build the runner (`cargo build -p workbench-runner --bin wb-runner`, as `wb watch`);
 //! (2) the affected analysis (`workbench-affected`: the changes since the merge base with `--base`) and a `wb run
 //! --runner` of the affected markets up to their last affected stage (the cache serves the rest; every market and
-//! stage when the analysis cannot tell), recorded in the run history like any run; (3) the tests under coverage (`cargo llvm-cov`) over the
-//! packages the change touches ([`scope`]), or an existing tracefile with `--lcov`; (4) line coverage over the
-//! packages in scope, patch coverage and the hook override matrix (`workbench-coverage`); (5) the data-quality
-//! checks of the runs just made; (6) a one-line-per-table summary of each affected market's export diffed against
-//! the base revision (`wb diff --against`, which builds and runs the base once in a worktree). Then the verdict:
-//! PASS, FAIL with each reason, or ERROR, with the total time against the 15-minute budget.
+//! stage when the analysis cannot tell), recorded in the run history like any run; (3) the tests under coverage
+//! (`cargo llvm-cov`) over the packages the change touches ([`scope`]), or an existing tracefile with `--lcov`;
+//! (4) line coverage over the packages in scope, patch coverage and the hook override matrix
+//! (`workbench-coverage`); (5) the data-quality checks of the runs just made; (6) a one-line-per-table summary of
+//! each affected market's export diffed against the base revision (`wb diff --against`, which builds and runs the
+//! base once in a worktree). Then the verdict: PASS, FAIL with each reason, or ERROR, with the total time against
+//! the 15-minute budget.
 //!
 //! Line coverage is measured over the packages in the test scope only (all of them for the whole workspace):
 //! the tests of one package execute code of others, and that code's untested remainder is not this change's.

@@ -4,9 +4,9 @@
 //! One concern per module: [`cli`] parses the command line into typed values, [`workspace`] finds the root and
 //! its settings, [`provision`] creates buckets and loads fixtures, [`runner`] (crate `workbench-runner`) is the
 //! child process running one market, [`supervisor`] starts runners and turns their output into typed updates,
-//! [`history`] is the SQLite run history, [`report`] renders what people read, and [`run`] ties them into `wb run`. [`aws`] is `wb aws`:
-//! a local AWS backend left running for a session of work, which `wb run` then uses. [`recorder`] is one run's
-//! bookkeeping (markets' state, history writes), shared by `wb run` and the TUI.
+//! [`history`] is the SQLite run history, [`report`] renders what people read, and [`run`] ties them into `wb run`.
+//! [`aws`] is `wb aws`: a local AWS backend left running for a session of work, which `wb run` then uses.
+//! [`recorder`] is one run's bookkeeping (markets' state, history writes), shared by `wb run` and the TUI.
 //!
 //! [`tui`] is `wb` with no arguments: the terminal workbench. [`runs_cmd`] is `wb runs` / `wb show`: run history
 //! readable without the TUI; [`git`] reads the repository through git2. [`affected_cmd`] (`wb affected`),

@@ -89,7 +89,8 @@ impl Builder {
     }
 }
 
-/// Runs `cargo build -p workbench-runner --bin wb-runner` in `root`, streaming stderr to `line`; returns the binary's path.
+/// Runs `cargo build -p workbench-runner --bin wb-runner` in `root`, streaming stderr to `line`; returns the
+/// binary's path.
 async fn cargo_build(root: &Path, line: &impl Fn(String)) -> Result<PathBuf, String> {
     let mut child = crate::cargo::command()
         .args(["build", "-p", "workbench-runner", "--bin", "wb-runner", "--message-format", "json-render-diagnostics"])
