@@ -351,6 +351,14 @@ fn snapshot_help_overlay_lists_the_keys_of_the_screen() {
 }
 
 #[test]
+fn snapshot_help_overlay_on_the_smallest_terminal_says_how_many_keys_it_cannot_show() {
+    let mut app = app();
+    app.handle(ch('?'));
+    let (text, _) = render(&app, 80, 20);
+    insta::assert_snapshot!("help_matrix_80x20", text);
+}
+
+#[test]
 fn snapshot_command_palette() {
     let mut app = app();
     app.handle(ch(':'));

@@ -370,8 +370,21 @@ fn draw_help(frame: &mut Frame, area: Rect, screen: Screen) {
             Span::raw(b.action.describe()),
         ]));
     }
-    lines.push(Line::from(""));
-    lines.push(Line::styled(" any key closes this help", Style::new().fg(Color::DarkGray)));
+    // Inside the borders there is room for `rows` lines; when the keys do not fit (a short terminal), the last
+    // line says how many are not shown and where to find them, instead of cutting the list off unsaid.
+    let rows = area.height.saturating_sub(2) as usize;
+    if lines.len() + 2 <= rows {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(" any key closes this help", Style::new().fg(Color::DarkGray)));
+    } else {
+        let shown = rows.saturating_sub(1);
+        let hidden = lines.len() - shown;
+        lines.truncate(shown);
+        lines.push(Line::styled(
+            format!(" … {hidden} more (a taller terminal, or `:` to search); any key closes"),
+            Style::new().fg(Color::DarkGray),
+        ));
+    }
     let popup = centered(area, area.width.saturating_sub(4).min(96), lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     let title = format!(" Keys · {} ", screen.title());
