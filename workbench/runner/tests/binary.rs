@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use pipeline_core::stages::BucketKind;
 use pipeline_core::stages::export::file_key;
 use pipeline_core::{Buckets, Event, RunStatus, Stage};
-use workbench_runner::RunnerEnv;
+use workbench_runner::{ENV_BUCKETS, ENV_ENDPOINT, RunnerEnv};
 use workbench_tests::{Harness, check_golden_bytes, golden_dir};
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_wb-runner");
@@ -57,7 +57,12 @@ async fn the_runner_binary_runs_a_market_and_exports_the_golden_file() {
 fn without_the_supervisors_environment_it_says_which_variable_is_missing() {
     let output = std::process::Command::new(RUNNER)
         .args(["runner", "--market", "foobar-au", "--run-id", "r1"])
-        .env_clear()
+        // Only the supervisor's variables go: the rest (LLVM_PROFILE_FILE under coverage among them) stays.
+        .env_remove(ENV_ENDPOINT)
+        .env_remove(ENV_BUCKETS)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_REGION")
         .output()
         .expect("wb-runner starts");
     assert_eq!(output.status.code(), Some(2));
