@@ -164,7 +164,7 @@ fn run() -> Result<i32, Stop> {
 
     // Warm caches: the runner built from the current sources, and every stage of the market served from cache
     // (after one untimed run of the market when they are cold).
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = workbench::cargo::target_dir(root);
     let runner = runner_binary(&target, options.release, None);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let build = build_args(options.release);

@@ -174,9 +174,7 @@ impl Check {
 
     /// The runner the runs start: `--runner`, else the `wb-runner` that [`Self::build`] builds (as `wb watch`).
     fn runner_path(&self) -> PathBuf {
-        let target =
-            std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| self.root.join("target"));
-        crate::watch::runner_binary(&target, false, self.args.runner.as_deref())
+        crate::watch::runner_binary(&crate::cargo::target_dir(&self.root), false, self.args.runner.as_deref())
     }
 
     /// (1) Rebuilds the runner, compiler messages on stderr.

@@ -202,7 +202,7 @@ pub async fn watch(args: WatchArgs) -> u8 {
         Ok(wb) => wb,
         Err(e) => return fail(format!("cannot locate the wb executable to start runs: {e}; pass --wb <path>")),
     };
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = crate::cargo::target_dir(&root);
     let selected = if args.markets.is_empty() { MarketId::all() } else { args.markets.clone() };
     let context = Context {
         root: root.clone(),

@@ -168,10 +168,7 @@ pub async fn output_at(
     if !bin.is_file() {
         eprintln!("building {} in {} (first time; later diffs reuse it)…", rev.label(), worktree.display());
         // The main target directory (or the one CARGO_TARGET_DIR names), so dependencies are not built again.
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .map(|dir| if dir.is_absolute() { dir } else { workspace.root().join(dir) })
-            .unwrap_or_else(|| workspace.root().join("target"));
+        let target = crate::cargo::target_dir(workspace.root());
         build_wb(&worktree, &target, &bin).await?;
     }
     eprintln!("running {market} {stage} at {} …", rev.label());
