@@ -11,14 +11,16 @@ use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::cache::{FRAMEWORK_SOURCES, INGEST_SOURCES, KeyInputs, stage_key};
+pub use crate::cache::KeyParts;
+use crate::cache::{KeyInputs, key_from_material, key_material, key_parts};
 use crate::checks::CheckResult;
 use crate::error::{PipelineError, Result};
 use crate::events::{Event, LogLevel, RunStatus, StageRecord, StageStatus};
-use crate::hooks::{Market, hook_source};
+use crate::hooks::{DeclaredHooks, Market};
 use crate::io::StageIo;
 use crate::raw::RawFile;
 use crate::schema::Table;
+use crate::sources::CodeSet;
 use crate::stages::{BucketKind, Input, Stage, StageContext, StageInputs, StageOutput, StageSpec};
 
 /// What to run for one market.
@@ -149,11 +151,13 @@ struct Run<'a> {
     frames: BTreeMap<(Stage, String), DataFrame>,
     /// What each planned stage's key is made of, written into its marker.
     parts: BTreeMap<Stage, KeyParts>,
+    /// The ETag of each raw extract as it went into the keys; the extract is then read with If-Match on it.
+    raw_etags: BTreeMap<Table, String>,
 }
 
 /// Status of a failed run from its error: storage trouble is the environment's, the rest is the data's or code's.
 fn failure(e: PipelineError, as_of: Option<NaiveDate>) -> RunError {
-    let status = if matches!(e, PipelineError::Store { .. }) { RunStatus::Error } else { RunStatus::Fail };
+    let status = if e.is_environment() { RunStatus::Error } else { RunStatus::Fail };
     (status, as_of, e)
 }
 
@@ -165,7 +169,17 @@ impl<'a> Run<'a> {
         emit: &'a mut (dyn FnMut(Event) + Send),
     ) -> Self {
         let market_id = market.id().to_string();
-        Run { io, market, req, emit, market_id, records: Vec::new(), frames: BTreeMap::new(), parts: BTreeMap::new() }
+        Run {
+            io,
+            market,
+            req,
+            emit,
+            market_id,
+            records: Vec::new(),
+            frames: BTreeMap::new(),
+            parts: BTreeMap::new(),
+            raw_etags: BTreeMap::new(),
+        }
     }
 
     fn log(&mut self, stage: Option<Stage>, level: LogLevel, message: String) {
@@ -225,6 +239,7 @@ impl<'a> Run<'a> {
     /// goes to `self.parts`.
     async fn keys(&mut self, stages: &[Stage], as_of: NaiveDate) -> Result<BTreeMap<Stage, String>> {
         let mut keys: BTreeMap<Stage, String> = BTreeMap::new();
+        let code = CodeSet::compiled(self.market);
         for stage in plan(stages.last().copied()) {
             let spec = stage.spec();
             let mut raw_etags = Vec::new();
@@ -236,14 +251,22 @@ impl<'a> Run<'a> {
                         .head(BucketKind::Raw, &key)
                         .await?
                         .ok_or_else(|| PipelineError::MissingFile { url: self.io.url(BucketKind::Raw, &key) })?;
-                    raw_etags.push((*table, meta.e_tag.unwrap_or_else(|| format!("size:{}", meta.size))));
+                    let etag = meta.e_tag.ok_or_else(|| {
+                        PipelineError::Other(format!(
+                            "{} has no ETag, so the cache key cannot pin its content: use an S3 backend that sends \
+                             ETags (every supported one does)",
+                            self.io.url(BucketKind::Raw, &key)
+                        ))
+                    })?;
+                    self.raw_etags.insert(*table, etag.clone());
+                    raw_etags.push((*table, etag));
                 }
             }
             let upstream: Vec<(Stage, String)> = upstream(spec).into_iter().map(|s| (s, keys[&s].clone())).collect();
             let inputs = KeyInputs { as_of, upstream: &upstream, raw_etags: &raw_etags };
-            let key = stage_key(spec, self.market, &inputs);
-            self.parts.insert(stage, key_parts(spec, self.market, &inputs));
-            keys.insert(stage, key);
+            let material = key_material(spec, self.market, &inputs, &code);
+            self.parts.insert(stage, key_parts(&material));
+            keys.insert(stage, key_from_material(stage, self.market.id(), &material));
         }
         Ok(keys)
     }
@@ -252,7 +275,7 @@ impl<'a> Run<'a> {
         let started = Instant::now();
         let key = keys[&stage].clone();
         (self.emit)(Event::StageStarted { market: self.market_id.clone(), stage, cache_key: key.clone() });
-        let result = match self.cached(stage, &key, as_of).await {
+        let result = match self.cached(stage, &key).await {
             Ok(Some(record)) => Ok(record),
             Ok(None) => self.compute(stage, &key, as_of, keys).await,
             Err(e) => Err(e),
@@ -298,20 +321,26 @@ impl<'a> Run<'a> {
     }
 
     /// The stage's record from its cache marker, when caching is on and the output is complete.
-    async fn cached(&mut self, stage: Stage, key: &str, as_of: NaiveDate) -> Result<Option<StageRecord>> {
+    async fn cached(&mut self, stage: Stage, key: &str) -> Result<Option<StageRecord>> {
         if self.req.no_cache {
             return Ok(None);
         }
         let Some(bytes) = self.io.get(BucketKind::Work, &marker_key(self.market.id(), stage, key)).await? else {
             return Ok(None);
         };
-        let Ok(mut record) = serde_json::from_slice::<StageRecord>(&bytes) else {
+        let (Ok(mut record), Ok(published)) =
+            (serde_json::from_slice::<StageRecord>(&bytes), serde_json::from_slice::<MarkerPublished>(&bytes))
+        else {
             self.log(Some(stage), LogLevel::Warn, format!("unreadable cache marker for {stage} {key}; recomputing"));
             return Ok(None);
         };
-        if stage == Stage::Export {
-            let file = crate::stages::export::file_key(self.market.id(), as_of);
-            if self.io.head(BucketKind::Exports, &file).await?.is_none() {
+        if stage == Stage::Export && published.published.is_none() {
+            self.log(Some(stage), LogLevel::Info, format!("cache marker of {stage} {key} predates verified exports"));
+            return Ok(None);
+        }
+        for (object, expected) in published.published.unwrap_or_default() {
+            if let Some(why) = self.differs(&object, &expected).await? {
+                self.log(Some(stage), LogLevel::Warn, format!("{why}; publishing again from this key's inputs"));
                 return Ok(None);
             }
         }
@@ -343,9 +372,11 @@ impl<'a> Run<'a> {
         let stage_keys: BTreeMap<Stage, String> =
             keys.iter().filter(|(s, _)| **s <= stage).map(|(s, k)| (*s, k.clone())).collect();
         let (output, checks) = tokio::task::block_in_place(|| -> Result<(StageOutput, Vec<CheckResult>)> {
-            let ctx = StageContext { market, as_of, run_id, cache_keys: &stage_keys };
+            let declared = DeclaredHooks::new(market, spec.stage, spec.hooks);
+            let ctx = StageContext { market: &declared, as_of, run_id, cache_keys: &stage_keys };
             let output = (spec.run)(&ctx, &inputs)?;
             let checks = (spec.check)(&ctx, &output)?;
+            declared.verify()?;
             Ok((output, checks))
         })?;
         drop(inputs);
@@ -367,9 +398,14 @@ impl<'a> Run<'a> {
             tables.insert(name.clone(), frame.height() as u64);
             self.frames.insert((stage, name), frame);
         }
+        let mut published = BTreeMap::new();
         for artifact in output.artifacts {
             bytes += artifact.bytes.len() as u64;
-            self.io.put(artifact.bucket, &artifact.key, artifact.bytes).await?;
+            let sha256 = hex::encode(Sha256::digest(&artifact.bytes));
+            let etag = self.io.put_etag(artifact.bucket, &artifact.key, artifact.bytes).await?;
+            if artifact.bucket == BucketKind::Exports {
+                published.insert(artifact.key.clone(), Published { etag, sha256 });
+            }
             let url = self.io.url(artifact.bucket, &artifact.key);
             if artifact.bucket == BucketKind::Quarantine {
                 self.log(Some(stage), LogLevel::Warn, format!("rejected rows written to {url}"));
@@ -391,9 +427,28 @@ impl<'a> Run<'a> {
             error: None,
         };
         let key_parts = self.parts.get(&stage);
-        let marker = serde_json::to_vec_pretty(&Marker { record: &record, key_parts }).expect("records serialise");
+        let marker = serde_json::to_vec_pretty(&Marker { record: &record, key_parts, published: Some(&published) })
+            .expect("records serialise");
         self.io.put(BucketKind::Work, &marker_key(&market_id, stage, key), Bytes::from(marker)).await?;
         Ok(record)
+    }
+
+    /// Why the exports object at `key` is not what a cached stage published (`None` when it is): gone, or
+    /// replaced (its ETag differs, or, with no ETag recorded, its sha256 does). A later run with other inputs
+    /// overwrites the same export path, so a marker alone does not prove the file is this key's.
+    async fn differs(&self, key: &str, expected: &Published) -> Result<Option<String>> {
+        let url = self.io.url(BucketKind::Exports, key);
+        let Some(meta) = self.io.head(BucketKind::Exports, key).await? else {
+            return Ok(Some(format!("{url} is gone")));
+        };
+        if let (Some(then), Some(now)) = (&expected.etag, &meta.e_tag) {
+            return Ok((then != now).then(|| format!("{url} was overwritten since this key published it")));
+        }
+        let Some(bytes) = self.io.get(BucketKind::Exports, key).await? else {
+            return Ok(Some(format!("{url} is gone")));
+        };
+        let same = hex::encode(Sha256::digest(&bytes)) == expected.sha256;
+        Ok((!same).then(|| format!("{url} was overwritten since this key published it")))
     }
 
     async fn load_inputs(&mut self, spec: &StageSpec, keys: &BTreeMap<Stage, String>) -> Result<StageInputs> {
@@ -403,9 +458,12 @@ impl<'a> Run<'a> {
                 Input::Raw(table) => {
                     let key = format!("{}/{}", self.market.id(), table.raw_file());
                     let url = self.io.url(BucketKind::Raw, &key);
+                    let etag = self.raw_etags.get(&table).cloned().ok_or_else(|| {
+                        PipelineError::Other(format!("{url}: no ETag was recorded for it when the keys were computed"))
+                    })?;
                     let bytes = self
                         .io
-                        .get(BucketKind::Raw, &key)
+                        .get_if_match(BucketKind::Raw, &key, &etag)
                         .await?
                         .ok_or(PipelineError::MissingFile { url: url.clone() })?;
                     inputs.raw.insert(table, RawFile { table, url, bytes });
@@ -432,12 +490,6 @@ impl<'a> Run<'a> {
     }
 }
 
-/// What a stage's cache key is made of, part by part: label → a short digest of the part (or, for as_of, upstream
-/// keys and raw ETags, the value itself). Labels: `framework`, `stage_source`, `ingest_source`, `hook:<hook>`,
-/// `config:<key>`, `model`, `as_of`, `upstream:<stage>`, `raw:<table>`. Comparing the parts of two keys says what
-/// changed between them (`wb run --dry-run`).
-pub type KeyParts = BTreeMap<String, String>;
-
 /// A stage's cache marker as written: its record, plus the parts of its key (absent in markers written before
 /// they were recorded; readers of the record ignore them).
 #[derive(Serialize)]
@@ -446,6 +498,24 @@ struct Marker<'a> {
     record: &'a StageRecord,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_parts: Option<&'a KeyParts>,
+    /// Objects the stage published outside the work bucket (the export file and manifest), by key: a cache hit
+    /// is granted only while they are still the ones this key produced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<&'a BTreeMap<String, Published>>,
+}
+
+/// What was published at an object key: the store's ETag for it (when it sent one) and the bytes' sha256.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Published {
+    etag: Option<String>,
+    sha256: String,
+}
+
+/// The `published` field of a marker (absent in markers written before exports were verified).
+#[derive(Deserialize)]
+struct MarkerPublished {
+    #[serde(default)]
+    published: Option<BTreeMap<String, Published>>,
 }
 
 /// The key parts recorded in a cache marker's bytes; `None` when the marker does not parse or predates them.
@@ -456,49 +526,6 @@ pub fn marker_key_parts(marker: &[u8]) -> Option<KeyParts> {
         key_parts: Option<KeyParts>,
     }
     serde_json::from_slice::<Parts>(marker).ok()?.key_parts
-}
-
-/// The parts of the key [`stage_key`] computes for the same arguments: the same inputs, each digested on its own.
-/// Keep the two in step: a part hashed into the key must appear here.
-pub fn key_parts(spec: &StageSpec, market: &dyn Market, inputs: &KeyInputs) -> KeyParts {
-    let digest = |parts: &[&[u8]]| {
-        let mut h = Sha256::new();
-        for part in parts {
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part);
-        }
-        hex::encode(&h.finalize()[..8])
-    };
-    let mut parts = KeyParts::new();
-    let framework: Vec<&[u8]> = FRAMEWORK_SOURCES.iter().map(|s| s.as_bytes()).collect();
-    parts.insert("framework".into(), digest(&framework));
-    parts.insert("stage_source".into(), digest(&[spec.source.as_bytes()]));
-    if spec.stage == Stage::Ingest {
-        let ingest: Vec<&[u8]> = INGEST_SOURCES.iter().map(|s| s.as_bytes()).collect();
-        parts.insert("ingest_source".into(), digest(&ingest));
-    }
-    for hook in spec.hooks {
-        parts.insert(format!("hook:{}", hook.name()), digest(&[hook_source(market, *hook).as_bytes()]));
-    }
-    let config = market.config().to_json();
-    for key in spec.config {
-        let value = config.get(*key).map(|v| v.to_string()).unwrap_or_default();
-        parts.insert(format!("config:{key}"), digest(&[value.as_bytes()]));
-    }
-    if spec.uses_model {
-        let model = serde_json::to_string(market.model()).expect("model serialises");
-        parts.insert("model".into(), digest(&[model.as_bytes()]));
-    }
-    if spec.uses_as_of {
-        parts.insert("as_of".into(), inputs.as_of.to_string());
-    }
-    for (stage, key) in inputs.upstream {
-        parts.insert(format!("upstream:{stage}"), key.clone());
-    }
-    for (table, etag) in inputs.raw_etags {
-        parts.insert(format!("raw:{table}"), etag.clone());
-    }
-    parts
 }
 
 /// One stage of a plan: its key, whether the cache would serve it, and what its key is made of.
@@ -528,7 +555,7 @@ pub async fn plan_market(
     let keys = run.keys(&stages, as_of).await?;
     let mut planned = Vec::with_capacity(stages.len());
     for stage in stages {
-        let hit = run.cached(stage, &keys[&stage], as_of).await?.is_some();
+        let hit = run.cached(stage, &keys[&stage]).await?.is_some();
         let key_parts = run.parts.get(&stage).cloned().unwrap_or_default();
         planned.push(PlannedStage { stage, cache_key: keys[&stage].clone(), hit, key_parts });
     }
@@ -539,10 +566,7 @@ const ENVIRONMENT: &str = "[environment] ";
 
 /// The error text of a failed stage; storage errors are tagged so the run is reported as an environment error.
 fn environment_tag(e: &PipelineError) -> String {
-    match e {
-        PipelineError::Store { .. } => format!("{ENVIRONMENT}{e}"),
-        _ => e.to_string(),
-    }
+    if e.is_environment() { format!("{ENVIRONMENT}{e}") } else { e.to_string() }
 }
 
 fn record_is_environment(records: &[StageRecord]) -> bool {
@@ -602,6 +626,10 @@ mod tests {
         fn def(&self) -> &MarketDef {
             &self.0
         }
+
+        fn sources(&self) -> &'static [crate::sources::SourceFile] {
+            &[]
+        }
     }
 
     fn market(extra: &str) -> TestMarket {
@@ -610,7 +638,10 @@ mod tests {
 
     fn both(stage: Stage, market: &TestMarket, as_of: NaiveDate, upstream: &[(Stage, String)]) -> (String, KeyParts) {
         let inputs = KeyInputs { as_of, upstream, raw_etags: &[] };
-        (stage_key(stage.spec(), market, &inputs), key_parts(stage.spec(), market, &inputs))
+        let material = key_material(stage.spec(), market, &inputs, &CodeSet::compiled(market));
+        let key = crate::cache::stage_key(stage.spec(), market, &inputs);
+        assert_eq!(key, key_from_material(stage, market.id(), &material), "one derivation");
+        (key, key_parts(&material))
     }
 
     /// Which labels differ between two sets of parts.
@@ -631,24 +662,12 @@ mod tests {
         let base = market("");
         let up = [(Stage::Score, "aaaa".to_string()), (Stage::Ingest, "bbbb".to_string())];
         let (key, parts) = both(Stage::Recommend, &base, as_of, &up);
-        assert_eq!(
-            parts.keys().map(String::as_str).collect::<Vec<_>>(),
-            [
-                "as_of",
-                "config:channel_priority",
-                "config:contact_share",
-                "config:franchise",
-                "config:languages",
-                "config:quiet_weekdays",
-                "framework",
-                "hook:content",
-                "hook:eligible_channels",
-                "hook:schedule",
-                "stage_source",
-                "upstream:ingest",
-                "upstream:score",
-            ]
-        );
+        let labels: Vec<&str> = parts.keys().map(String::as_str).collect();
+        for label in ["as_of", "cargo_lock", "config:contact_share", "config:fx_to_usd", "model", "upstream:score"] {
+            assert!(labels.contains(&label), "{label} missing from {labels:?}");
+        }
+        assert!(labels.contains(&"src:pipeline-core/src/stages/recommend.rs"));
+        assert!(labels.contains(&"src:pipeline-core/src/hooks.rs"), "base hooks are reached by every stage");
         let share = market("contact_share = 0.25\n");
         let (key2, parts2) = both(Stage::Recommend, &share, as_of, &up);
         assert_ne!(key, key2);
@@ -661,9 +680,11 @@ mod tests {
         let (key4, parts4) = both(Stage::Recommend, &base, as_of, &up2);
         assert_ne!(key, key4);
         assert_eq!(changed(&parts, &parts4), ["upstream:score"]);
-        // A config key recommend does not read changes neither its key nor its parts.
+        // Any config key is part of every key: hook code can read all of them.
         let fx = TestMarket(MarketDef::load("foobar-t", &MARKET.replace("0.65", "0.7"), MODEL).unwrap());
-        assert_eq!(both(Stage::Recommend, &fx, as_of, &up), (key, parts));
+        let (key5, parts5) = both(Stage::Ingest, &fx, as_of, &[]);
+        assert_ne!(key5, both(Stage::Ingest, &base, as_of, &[]).0);
+        assert_eq!(changed(&both(Stage::Ingest, &base, as_of, &[]).1, &parts5), ["config:fx_to_usd"]);
     }
 
     #[test]
@@ -683,7 +704,7 @@ mod tests {
             error: None,
         };
         let parts = KeyParts::from([("model".to_string(), "abcd".to_string())]);
-        let bytes = serde_json::to_vec(&Marker { record: &record, key_parts: Some(&parts) }).unwrap();
+        let bytes = serde_json::to_vec(&Marker { record: &record, key_parts: Some(&parts), published: None }).unwrap();
         assert_eq!(serde_json::from_slice::<StageRecord>(&bytes).unwrap(), record);
         assert_eq!(marker_key_parts(&bytes), Some(parts));
         // A marker written before key parts were recorded has none.

@@ -72,9 +72,28 @@ pub enum PipelineError {
         #[source]
         source: object_store::Error,
     },
+    /// A raw object changed between the moment its ETag went into a cache key and the moment it was read.
+    #[error(
+        "{url} changed while this run was reading it (its ETag was {etag} when the cache key was computed): \
+         another process re-provisioned it; run again"
+    )]
+    Changed {
+        /// The S3 URL.
+        url: String,
+        /// The ETag the run expected.
+        etag: String,
+    },
     /// Anything else, with its context in the message.
     #[error("{0}")]
     Other(String),
+}
+
+impl PipelineError {
+    /// Whether the error is the environment's (the object store failed, or an input changed under the run) rather
+    /// than the data's or the code's: such a run ends as ERROR, not FAIL.
+    pub fn is_environment(&self) -> bool {
+        matches!(self, PipelineError::Store { .. } | PipelineError::Changed { .. })
+    }
 }
 
 /// Result alias used across the crate.

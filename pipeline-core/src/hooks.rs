@@ -2,8 +2,8 @@
 //!
 //! A market crate implements [`Market`], returns its [`MarketDef`] (config and model), and overrides only the
 //! hooks whose behaviour differs, listing each override in [`Market::overrides`] with the source file that holds it.
-//! The source text is part of the cache key of every stage that uses the hook, so editing an override re-runs
-//! exactly those stages.
+//! The market's sources ([`Market::sources`]) reached from a hook are part of the cache key of every stage that
+//! calls the hook, so editing an override re-runs exactly those stages (see [`crate::sources`]).
 
 use chrono::{Datelike, Days, NaiveDate};
 use polars::prelude::*;
@@ -14,7 +14,8 @@ use crate::error::Result;
 use crate::raw::{ParsedTable, RawTable, parse_columns};
 use crate::schema::Table;
 
-/// Source of the base hooks, part of the cache key of stages that use a hook a market does not override.
+/// Source of the base hooks (the explorer and the hook contract tests show it; cache keys hash all of
+/// pipeline-core, see [`crate::sources`]).
 pub const BASE_SOURCE: &str = include_str!("hooks.rs");
 
 /// The hooks a market may override.
@@ -106,6 +107,12 @@ pub trait Market: Send + Sync {
     /// The market's configuration and model.
     fn def(&self) -> &MarketDef;
 
+    /// Every file of the market's crate as compiled, for the stage cache keys (see [`crate::sources`]): a
+    /// market's `build.rs` calls `workspace_sources::embed("pipeline_core::sources::SourceFile")` and this returns
+    /// `include!(concat!(env!("OUT_DIR"), "/sources.rs"))`. A market that returns too little gets stale caches, so
+    /// there is no default.
+    fn sources(&self) -> &'static [crate::sources::SourceFile];
+
     /// The hooks this market overrides, with their source files. Must list exactly the overridden methods.
     fn overrides(&self) -> &'static [HookOverride] {
         &[]
@@ -152,9 +159,102 @@ pub trait Market: Send + Sync {
     }
 }
 
-/// The source text a stage's cache key uses for `hook` of `market`: the override's file, or the base hooks.
+/// The source text that implements `hook` for `market`: the override's file, or the base hooks.
 pub fn hook_source(market: &dyn Market, hook: Hook) -> &'static str {
     market.overrides().iter().find(|o| o.hook == hook).map(|o| o.source).unwrap_or(BASE_SOURCE)
+}
+
+/// A market as one stage sees it: every hook call is checked against the hooks the stage declares, because the
+/// stage's cache key covers only the market code reached from those hooks ([`crate::sources`]). A call to an
+/// undeclared hook still answers (hooks return plain values), but is recorded, and [`DeclaredHooks::verify`] then
+/// fails the stage with the fix.
+pub struct DeclaredHooks<'a> {
+    inner: &'a dyn Market,
+    stage: crate::stages::Stage,
+    declared: &'a [Hook],
+    undeclared: std::sync::Mutex<Vec<Hook>>,
+}
+
+impl<'a> DeclaredHooks<'a> {
+    /// `market` for `stage`, which declares `declared`.
+    pub fn new(market: &'a dyn Market, stage: crate::stages::Stage, declared: &'a [Hook]) -> Self {
+        Self { inner: market, stage, declared, undeclared: std::sync::Mutex::new(Vec::new()) }
+    }
+
+    fn called(&self, hook: Hook) {
+        if !self.declared.contains(&hook) {
+            self.undeclared.lock().unwrap_or_else(|e| e.into_inner()).push(hook);
+        }
+    }
+
+    /// Fails when the stage called a hook its spec does not declare.
+    pub fn verify(&self) -> Result<()> {
+        let mut called = self.undeclared.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        called.sort();
+        called.dedup();
+        if called.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = called.iter().map(|h| h.name()).collect();
+        Err(crate::PipelineError::Other(format!(
+            "stage {} called hook(s) {} that its StageSpec does not declare, so its cache key would miss that \
+             code: add them to `hooks` in pipeline-core/src/stages/{}.rs",
+            self.stage,
+            names.join(", "),
+            self.stage
+        )))
+    }
+}
+
+impl Market for DeclaredHooks<'_> {
+    fn def(&self) -> &MarketDef {
+        self.inner.def()
+    }
+
+    fn sources(&self) -> &'static [crate::sources::SourceFile] {
+        self.inner.sources()
+    }
+
+    fn overrides(&self) -> &'static [HookOverride] {
+        self.inner.overrides()
+    }
+
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    fn config(&self) -> &MarketConfig {
+        self.inner.config()
+    }
+
+    fn model(&self) -> &ModelWeights {
+        self.inner.model()
+    }
+
+    fn normalize(&self, raw: RawTable) -> Result<ParsedTable> {
+        self.called(Hook::Normalize);
+        self.inner.normalize(raw)
+    }
+
+    fn eligible_channels(&self) -> Vec<(&'static str, Expr)> {
+        self.called(Hook::EligibleChannels);
+        self.inner.eligible_channels()
+    }
+
+    fn content(&self, action: Expr, language: Expr) -> Expr {
+        self.called(Hook::Content);
+        self.inner.content(action, language)
+    }
+
+    fn schedule(&self, as_of: NaiveDate) -> NaiveDate {
+        self.called(Hook::Schedule);
+        self.inner.schedule(as_of)
+    }
+
+    fn export_format(&self) -> ExportFormat {
+        self.called(Hook::ExportFormat);
+        self.inner.export_format()
+    }
 }
 
 /// The base behaviour of every hook, callable by overrides that extend it.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -92,6 +92,28 @@ impl StageIo {
         }
     }
 
+    /// The bytes of the object whose ETag is `etag` (an If-Match read): the raw extracts whose ETags went into a
+    /// cache key are read this way, so a file replaced between the key and the read fails the run instead of
+    /// being computed under the old key. `None` when the object does not exist.
+    pub async fn get_if_match(&self, kind: BucketKind, key: &str, etag: &str) -> Result<Option<Bytes>> {
+        let options = GetOptions { if_match: Some(etag.to_string()), ..Default::default() };
+        let found = match self.store(kind).get_opts(&Path::from(key), options).await {
+            Ok(found) => found,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(object_store::Error::Precondition { .. }) => {
+                return Err(PipelineError::Changed { url: self.url(kind, key), etag: etag.to_string() });
+            }
+            Err(source) => return Err(self.err("get", kind, key, source)),
+        };
+        // A store that ignores If-Match still answers with the object's current ETag: check it here too.
+        if let Some(now) = found.meta.e_tag.as_deref()
+            && now != etag
+        {
+            return Err(PipelineError::Changed { url: self.url(kind, key), etag: etag.to_string() });
+        }
+        Ok(Some(found.bytes().await.map_err(|source| self.err("get", kind, key, source))?))
+    }
+
     /// An object's metadata (size, ETag), or `None` when it does not exist.
     pub async fn head(&self, kind: BucketKind, key: &str) -> Result<Option<ObjectMeta>> {
         match self.store(kind).head(&Path::from(key)).await {
@@ -103,10 +125,15 @@ impl StageIo {
 
     /// Writes an object whole.
     pub async fn put(&self, kind: BucketKind, key: &str, bytes: Bytes) -> Result<()> {
+        self.put_etag(kind, key, bytes).await.map(|_| ())
+    }
+
+    /// Writes an object whole and returns the ETag the store gave it (`None` when the store sends none).
+    pub async fn put_etag(&self, kind: BucketKind, key: &str, bytes: Bytes) -> Result<Option<String>> {
         self.store(kind)
             .put(&Path::from(key), PutPayload::from_bytes(bytes))
             .await
-            .map(|_| ())
+            .map(|put| put.e_tag)
             .map_err(|source| self.err("put", kind, key, source))
     }
 

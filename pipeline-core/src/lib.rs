@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod io;
 pub mod raw;
 pub mod schema;
+pub mod sources;
 pub mod stages;
 
 pub use checks::{CheckResult, CheckStatus};

@@ -9,10 +9,9 @@
 //! of a stage is the median of its recorded non-cached durations for the market ("no history" when there are
 //! none); the total over the misses is set against the 15-minute budget. Nothing is recorded in the history.
 
-use std::collections::BTreeMap;
 
 use pipeline_core::engine::KeyParts;
-use pipeline_core::{Event, Hook, Stage};
+use pipeline_core::{Event, Stage};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -172,7 +171,6 @@ pub async fn run(invocation: &Invocation) -> u8 {
                 continue;
             }
         };
-        let hook_files = hook_files(market.as_str());
         let planned: Vec<PlannedCell> = lines
             .iter()
             .map(|line| {
@@ -183,7 +181,7 @@ pub async fn run(invocation: &Invocation) -> u8 {
                     as_of: line.as_of.clone(),
                     cache_key: line.planned.cache_key.clone(),
                     hit: line.planned.hit,
-                    why: (!line.planned.hit).then(|| why_miss(line, args.no_cache, &hook_files)),
+                    why: (!line.planned.hit).then(|| why_miss(line, args.no_cache)),
                     compute_ms,
                     samples,
                 }
@@ -228,7 +226,7 @@ pub fn text(cells: &[PlannedCell]) -> Vec<String> {
 }
 
 /// Why a planned stage misses: what differs between its key's parts and those of the stage's last recorded key.
-pub fn why_miss(line: &PlanLine, no_cache: bool, hook_files: &BTreeMap<Hook, String>) -> String {
+pub fn why_miss(line: &PlanLine, no_cache: bool) -> String {
     if no_cache {
         return "--no-cache recomputes every stage".to_string();
     }
@@ -248,12 +246,12 @@ pub fn why_miss(line: &PlanLine, no_cache: bool, hook_files: &BTreeMap<Hook, Str
             "key changed since the last run (its cached output is gone, so what changed is unknown)".to_string()
         };
     };
-    let changes = describe_changes(before, &line.planned.key_parts, hook_files);
+    let changes = describe_changes(before, &line.planned.key_parts);
     if changes.is_empty() { "key changed (the key's composition changed)".to_string() } else { changes.join("; ") }
 }
 
 /// Phrases for the parts that differ, causes first and upstream stages last.
-pub fn describe_changes(before: &KeyParts, after: &KeyParts, hook_files: &BTreeMap<Hook, String>) -> Vec<String> {
+pub fn describe_changes(before: &KeyParts, after: &KeyParts) -> Vec<String> {
     let changed: Vec<&String> = {
         let mut labels: Vec<&String> = before.keys().chain(after.keys()).collect();
         labels.sort();
@@ -262,18 +260,14 @@ pub fn describe_changes(before: &KeyParts, after: &KeyParts, hook_files: &BTreeM
     };
     let with = |prefix: &str| -> Vec<&str> { changed.iter().filter_map(|l| l.strip_prefix(prefix)).collect() };
     let mut out = Vec::new();
-    if changed.iter().any(|l| *l == "framework") {
-        out.push("framework code changed".to_string());
+    let files = with("src:");
+    if !files.is_empty() {
+        let shown: Vec<&str> = files.iter().take(3).copied().collect();
+        let more = if files.len() > 3 { format!(" (+{} more)", files.len() - 3) } else { String::new() };
+        out.push(format!("code changed: {}{more}", shown.join(", ")));
     }
-    if changed.iter().any(|l| *l == "stage_source") {
-        out.push("stage code changed".to_string());
-    }
-    if changed.iter().any(|l| *l == "ingest_source") {
-        out.push("raw reader code changed".to_string());
-    }
-    for hook in with("hook:") {
-        let file = hook.parse::<HookName>().ok().and_then(|h| hook_files.get(&h.0).cloned());
-        out.push(format!("hook {hook} ({}) changed", file.unwrap_or_else(|| "base".to_string())));
+    if changed.iter().any(|l| *l == "cargo_lock") {
+        out.push("Cargo.lock changed".to_string());
     }
     let keys = with("config:");
     if !keys.is_empty() {
@@ -299,24 +293,6 @@ pub fn describe_changes(before: &KeyParts, after: &KeyParts, hook_files: &BTreeM
         out.push(format!("upstream {} changed", upstream.join(", ")));
     }
     out
-}
-
-/// A hook parsed from its name (`Hook` has names but no parser).
-struct HookName(Hook);
-
-impl std::str::FromStr for HookName {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Hook::ALL.into_iter().find(|h| h.name() == s).map(HookName).ok_or(())
-    }
-}
-
-/// The override file of each hook `market` overrides.
-fn hook_files(market: &str) -> BTreeMap<Hook, String> {
-    markets::load(market)
-        .map(|m| m.overrides().iter().map(|o| (o.hook, o.file.to_string())).collect())
-        .unwrap_or_default()
 }
 
 /// Plans one market in a runner child: its plan lines, or why there are none.
@@ -425,8 +401,8 @@ mod tests {
     #[test]
     fn changed_parts_read_as_causes_then_upstream_stages() {
         let before = parts(&[
-            ("framework", "a"),
-            ("hook:schedule", "b"),
+            ("src:pipeline-core/src/engine.rs", "a"),
+            ("src:markets/br/src/schedule.rs", "b"),
             ("config:contact_share", "c"),
             ("config:languages", "d"),
             ("as_of", "2026-11-15"),
@@ -434,25 +410,24 @@ mod tests {
             ("upstream:ingest", "k2"),
         ]);
         let after = parts(&[
-            ("framework", "a"),
-            ("hook:schedule", "B"),
+            ("src:pipeline-core/src/engine.rs", "a"),
+            ("src:markets/br/src/schedule.rs", "B"),
             ("config:contact_share", "C"),
             ("config:languages", "D"),
             ("as_of", "2026-11-22"),
             ("upstream:score", "K1"),
             ("upstream:ingest", "K2"),
         ]);
-        let files = BTreeMap::from([(Hook::Schedule, "markets/br/src/schedule.rs".to_string())]);
         assert_eq!(
-            describe_changes(&before, &after, &files),
+            describe_changes(&before, &after),
             [
-                "hook schedule (markets/br/src/schedule.rs) changed",
+                "code changed: markets/br/src/schedule.rs",
                 "config keys `contact_share`, `languages` changed",
                 "as_of changed (2026-11-15 → 2026-11-22)",
                 "upstream ingest, score changed",
             ]
         );
-        let raw = describe_changes(&parts(&[("raw:customers", "e1")]), &parts(&[("raw:customers", "e2")]), &files);
+        let raw = describe_changes(&parts(&[("raw:customers", "e1")]), &parts(&[("raw:customers", "e2")]));
         assert_eq!(raw, ["raw customers.csv changed"]);
     }
 

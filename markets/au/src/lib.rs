@@ -22,4 +22,8 @@ impl Market for FoobarAu {
     fn def(&self) -> &MarketDef {
         &self.def
     }
+
+    fn sources(&self) -> &'static [pipeline_core::sources::SourceFile] {
+        include!(concat!(env!("OUT_DIR"), "/sources.rs"))
+    }
 }

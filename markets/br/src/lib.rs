@@ -36,6 +36,10 @@ impl Market for FoobarBr {
         &self.def
     }
 
+    fn sources(&self) -> &'static [pipeline_core::sources::SourceFile] {
+        include!(concat!(env!("OUT_DIR"), "/sources.rs"))
+    }
+
     fn overrides(&self) -> &'static [HookOverride] {
         OVERRIDES
     }

@@ -38,6 +38,10 @@ impl Market for FoobarDe {
         &self.def
     }
 
+    fn sources(&self) -> &'static [pipeline_core::sources::SourceFile] {
+        include!(concat!(env!("OUT_DIR"), "/sources.rs"))
+    }
+
     fn overrides(&self) -> &'static [HookOverride] {
         OVERRIDES
     }

@@ -32,6 +32,10 @@ impl Market for FoobarJp {
         &self.def
     }
 
+    fn sources(&self) -> &'static [pipeline_core::sources::SourceFile] {
+        include!(concat!(env!("OUT_DIR"), "/sources.rs"))
+    }
+
     fn overrides(&self) -> &'static [HookOverride] {
         OVERRIDES
     }

@@ -60,6 +60,10 @@ impl Market for TestMarket {
     fn def(&self) -> &MarketDef {
         &self.def
     }
+
+    fn sources(&self) -> &'static [pipeline_core::sources::SourceFile] {
+        &[]
+    }
 }
 
 /// A calendar date.
