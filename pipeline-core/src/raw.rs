@@ -505,7 +505,7 @@ impl<'a> Scanner<'a> {
         let extra_lines = bytes[start..pos].iter().filter(|&&b| b == b'\n').count() as u64;
         // A line break inside quotes is trusted only in a record quoted by the book (no literal quotes, every
         // closing quote ending its field): a stray quote pairing with a quote lines later is not.
-        let balanced = quotes % 2 == 0 && (extra_lines == 0 || (literal_quotes == 0 && clean));
+        let balanced = quotes.is_multiple_of(2) && (extra_lines == 0 || (literal_quotes == 0 && clean));
         Record { end: pos, fields, extra_lines, balanced }
     }
 }

@@ -349,6 +349,20 @@ fn an_unbalanced_quote_quarantines_one_line_and_the_rest_is_read() {
 }
 
 #[test]
+fn an_unbalanced_quote_in_the_last_field_does_not_swallow_the_rest_of_the_file() {
+    // The field count matches the header, so only the quote gives it away; the reader used to read on to the end
+    // of the file and fail the market with all of it in the message.
+    let text = format!("{ORDERS_HEADER}\nO1,C1,2026-01-02,1,\"1.0\nO2,C1,2026-01-03,1,2.0\nO3,C2,2026-01-04,2,3.0\n");
+    let parsed = parse(Table::Orders, &text);
+    assert_eq!(parsed.rejected, [rejected(2, "unbalanced quote", "O1,C1,2026-01-02,1,\"1.0")]);
+    assert_frame_eq(
+        &parsed.frame,
+        &orders(&[("O2", "C1", d(2026, 1, 3), 1, 2.0), ("O3", "C2", d(2026, 1, 4), 2, 3.0)]),
+    );
+    assert_eq!(parsed.data_lines, 3);
+}
+
+#[test]
 fn an_unbalanced_quote_spanning_to_a_later_quote_costs_only_its_own_line() {
     // The stray quote on line 3 would pair with the quoted field on line 5; the record they make has the wrong
     // field count, so only line 3 is quarantined and line 5 is read as written.

@@ -153,13 +153,14 @@ fn golden_quarantine_rows(table: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_utf8_and_a_stray_quote_quarantine_their_lines_and_the_market_completes() {
-    // Line 10 gets a byte that is not UTF-8, line 20 a quote that never closes: before, either failed the whole
-    // market, and the stray quote's error quoted the rest of the file (316,742 characters).
+    // Line 10 gets a byte that is not UTF-8, line 20 a quote opening its last field that never closes (its field
+    // count still matches the header): before, either failed the whole market, and the stray quote's error quoted
+    // the rest of the file (316,742 characters).
     let customers = au_fixture_with(
         "customers.csv",
         &[
             (10, b"C000009,C,S\xffA,ja,2021-07-15,false,true,true"),
-            (20, b"C000019,C,\"QLD,de,2020-10-31,true,false,false"),
+            (20, b"C000019,C,QLD,de,2020-10-31,true,false,\"false"),
         ],
     );
     let h = Harness::start().await;
@@ -179,7 +180,7 @@ async fn invalid_utf8_and_a_stray_quote_quarantine_their_lines_and_the_market_co
         format!(
             "line,reason,raw_line\n\
              10,invalid UTF-8 at byte 445,\"C000009,C,S\u{fffd}A,ja,2021-07-15,false,true,true\"\n\
-             20,unbalanced quote,\"C000019,C,\"\"QLD,de,2020-10-31,true,false,false\"\n{}",
+             20,unbalanced quote,\"C000019,C,QLD,de,2020-10-31,true,false,\"\"false\"\n{}",
             golden_quarantine_rows("customers.csv")
         )
     );
