@@ -82,6 +82,20 @@ impl CheckResult {
     }
 }
 
+/// How many offending keys a check message names before it says how many more there are.
+pub const NAMED_OFFENDERS: usize = 5;
+
+/// The first offenders (at most [`NAMED_OFFENDERS`] of `shown`) as a list for a message, followed by how many
+/// more of the `total` there are, e.g. `"C01 (2 rows), C07 (3 rows) and 4 more"`; bounded like every message.
+pub fn name_offenders(shown: &[String], total: usize) -> String {
+    let named = &shown[..shown.len().min(NAMED_OFFENDERS)];
+    let mut out = named.join(", ");
+    if total > named.len() {
+        out.push_str(&format!(" and {} more", total - named.len()));
+    }
+    crate::error::bounded(&out)
+}
+
 /// The worst status among `checks` (`Pass` when there are none).
 pub fn worst(checks: &[CheckResult]) -> CheckStatus {
     checks.iter().map(|c| c.status).max().unwrap_or(CheckStatus::Pass)
@@ -102,6 +116,14 @@ mod tests {
         );
         assert_eq!(fail.rule, "ALERT if > 0, FAIL if > 1%");
         assert_eq!(fail.message, "11 of 1000 orders (1.100%)");
+    }
+
+    #[test]
+    fn name_offenders_lists_the_first_five_and_counts_the_rest() {
+        let keys: Vec<String> = (1..=7).map(|i| format!("C{i:02}")).collect();
+        assert_eq!(name_offenders(&keys[..2], 2), "C01, C02");
+        assert_eq!(name_offenders(&keys, 7), "C01, C02, C03, C04, C05 and 2 more");
+        assert_eq!(name_offenders(&keys[..5], 9), "C01, C02, C03, C04, C05 and 4 more");
     }
 
     #[test]

@@ -80,6 +80,14 @@ pub struct CheckThresholds {
     pub freshness_days: i64,
     /// Row counts ALERT when they move more than this share from the previous successful run.
     pub row_count_change_alert: f64,
+    /// An order amount (market currency) above this ALERTs: plausible but worth a look.
+    pub amount_alert_max: f64,
+    /// An order amount above this FAILs validate: no real order is that large.
+    pub amount_fail_max: f64,
+    /// An order quantity above this ALERTs.
+    pub quantity_alert_max: i64,
+    /// An order quantity above this FAILs validate.
+    pub quantity_fail_max: i64,
 }
 
 /// Logistic model weights, retrained twice a year (`model.toml`).
@@ -142,6 +150,22 @@ impl MarketConfig {
         }
         if self.checks.freshness_days < 0 {
             return Err(format!("checks.freshness_days must be >= 0, got {}", self.checks.freshness_days));
+        }
+        let c = &self.checks;
+        if !(c.amount_alert_max.is_finite() && c.amount_fail_max.is_finite())
+            || c.amount_alert_max < 0.0
+            || c.amount_alert_max > c.amount_fail_max
+        {
+            return Err(format!(
+                "checks: need 0 <= amount_alert_max <= amount_fail_max (finite), got {} and {}",
+                c.amount_alert_max, c.amount_fail_max
+            ));
+        }
+        if c.quantity_alert_max < 1 || c.quantity_alert_max > c.quantity_fail_max {
+            return Err(format!(
+                "checks: need 1 <= quantity_alert_max <= quantity_fail_max, got {} and {}",
+                c.quantity_alert_max, c.quantity_fail_max
+            ));
         }
         for channel in &self.channel_priority {
             if !crate::schema::CONTACT_CHANNELS.contains(&channel.as_str()) {
@@ -218,6 +242,33 @@ channel_priority = ["email", "sms"]
         assert_eq!(c.raw.date_format, "%Y-%m-%d", "unlisted raw keys keep the base value");
         assert_eq!(c.franchise, "foobar");
         assert_eq!(c.checks.freshness_days, 14);
+    }
+
+    #[test]
+    fn plausibility_bounds_default_from_base_and_are_overridable() {
+        let c = MarketConfig::resolve("foobar-xx", MINIMAL).unwrap();
+        assert_eq!(
+            (
+                c.checks.amount_alert_max,
+                c.checks.amount_fail_max,
+                c.checks.quantity_alert_max,
+                c.checks.quantity_fail_max
+            ),
+            (1_000_000.0, 1_000_000_000.0, 100, 10_000)
+        );
+        let c = MarketConfig::resolve("foobar-xx", &format!("{MINIMAL}\n[checks]\namount_alert_max = 5e7\n")).unwrap();
+        assert_eq!((c.checks.amount_alert_max, c.checks.amount_fail_max), (5e7, 1e9));
+    }
+
+    #[test]
+    fn plausibility_alert_above_fail_is_refused() {
+        let e = MarketConfig::resolve("foobar-xx", &format!("{MINIMAL}\n[checks]\nquantity_alert_max = 20000\n"))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid market.toml for market foobar-xx: checks: need 1 <= quantity_alert_max <= quantity_fail_max, \
+             got 20000 and 10000"
+        );
     }
 
     #[test]

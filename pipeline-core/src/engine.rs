@@ -127,7 +127,7 @@ pub async fn run_market(
     let result = run.execute().await;
     let (status, as_of, error) = match result {
         Ok((status, as_of)) => (status, Some(as_of), None),
-        Err((status, as_of, e)) => (status, as_of, Some(e.to_string())),
+        Err((status, as_of, e)) => (status, as_of, Some(crate::error::bounded(&e.to_string()))),
     };
     (run.emit)(Event::RunFinished {
         run_id: req.run_id.clone(),
@@ -283,7 +283,7 @@ impl<'a> Run<'a> {
         let mut record = match result {
             Ok(record) => record,
             Err(e) => {
-                self.log(Some(stage), LogLevel::Error, e.to_string());
+                self.log(Some(stage), LogLevel::Error, crate::error::bounded(&e.to_string()));
                 StageRecord {
                     stage,
                     cache_key: key,
@@ -296,7 +296,7 @@ impl<'a> Run<'a> {
                     checks: Vec::new(),
                     outputs: Vec::new(),
                     produced_by: self.req.run_id.clone(),
-                    error: Some(environment_tag(&e)),
+                    error: Some(crate::error::bounded(&environment_tag(&e))),
                 }
             }
         };

@@ -30,6 +30,22 @@ pub enum PipelineError {
         /// The header that was found, for comparison.
         header: String,
     },
+    /// A raw extract's header row cannot be read (not UTF-8, or a quote that does not close).
+    #[error("raw file {url}: its header row {problem}: fix the extract's first line")]
+    BadHeader {
+        /// The S3 URL of the file.
+        url: String,
+        /// What is wrong with the header.
+        problem: String,
+    },
+    /// A raw extract's header names a column twice, so it is ambiguous which one is meant.
+    #[error("raw file {url} has column '{column}' twice in its header: rename or drop one of them in the extract")]
+    DuplicateColumn {
+        /// The S3 URL of the file.
+        url: String,
+        /// The repeated column name.
+        column: String,
+    },
     /// The market's `market.toml` or `model.toml` does not parse or lacks a key.
     #[error("invalid {file} for market {market}: {message}")]
     Config {
@@ -94,6 +110,42 @@ impl PipelineError {
     pub fn is_environment(&self) -> bool {
         matches!(self, PipelineError::Store { .. } | PipelineError::Changed { .. })
     }
+}
+
+/// The most characters an error or check message may have once bounded by [`bounded`]; a longer one (say, a
+/// reader error quoting the rest of a file) would flood run history, events and terminals.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// `message` cut to at most [`MAX_MESSAGE_CHARS`] characters, saying how many were cut, e.g.
+/// `"… (316,242 more characters cut)"`. Shorter messages are returned unchanged.
+pub fn bounded(message: &str) -> String {
+    let total = message.chars().count();
+    if total <= MAX_MESSAGE_CHARS {
+        return message.to_string();
+    }
+    let mut kept = MAX_MESSAGE_CHARS;
+    loop {
+        let suffix = format!("… ({} more characters cut)", thousands((total - kept) as u64));
+        if kept + suffix.chars().count() <= MAX_MESSAGE_CHARS {
+            let mut out: String = message.chars().take(kept).collect();
+            out.push_str(&suffix);
+            return out;
+        }
+        kept -= 1;
+    }
+}
+
+/// `n` with commas between groups of three digits, e.g. `316,242`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Result alias used across the crate.

@@ -159,6 +159,8 @@ fn validate_runs_every_spec_check_once_per_subject_and_all_pass_on_clean_tables(
         ("orphans".into(), "interactions".into()),
         ("amount".into(), "orders.amount".into()),
         ("quantity".into(), "orders.quantity".into()),
+        ("amount_max".into(), "orders.amount".into()),
+        ("quantity_max".into(), "orders.quantity".into()),
     ];
     for table in Table::ALL {
         for column in table.columns() {
@@ -191,7 +193,14 @@ fn customer_id_check_fails_on_a_duplicate_id() {
     let c = set(c, "customer_id", ids);
     assert_eq!(
         *find(&validate(c, o, i), "customer_id", "customers.customer_id"),
-        result("customer_id", "customers.customer_id", ID_RULE, 1.0, Fail, "0 null and 1 duplicate customer ids")
+        result(
+            "customer_id",
+            "customers.customer_id",
+            ID_RULE,
+            1.0,
+            Fail,
+            "0 null and 1 duplicate customer ids: C01 (2 rows)"
+        )
     );
 }
 
@@ -204,6 +213,30 @@ fn customer_id_check_fails_on_a_null_id() {
     assert_eq!(
         *find(&validate(c, o, i), "customer_id", "customers.customer_id"),
         result("customer_id", "customers.customer_id", ID_RULE, 1.0, Fail, "1 null and 0 duplicate customer ids")
+    );
+}
+
+#[test]
+fn customer_id_check_names_the_first_five_duplicates_and_counts_the_rest() {
+    // C01..C07 each appear twice (C08..C14 renamed), C01 a third time (C15): 8 duplicate rows, 7 repeated ids.
+    let (c, o, i) = valid();
+    let mut ids: Vec<Option<&str>> = (1..=20).map(|k| Some(&*format!("C{k:02}").leak())).collect();
+    for k in 0..7 {
+        ids[7 + k] = ids[k];
+    }
+    ids[14] = Some("C01");
+    let c = set(c, "customer_id", ids);
+    assert_eq!(
+        *find(&validate(c, o, i), "customer_id", "customers.customer_id"),
+        result(
+            "customer_id",
+            "customers.customer_id",
+            ID_RULE,
+            8.0,
+            Fail,
+            "0 null and 8 duplicate customer ids: C01 (3 rows), C02 (2 rows), C03 (2 rows), C04 (2 rows), \
+             C05 (2 rows) and 2 more"
+        )
     );
 }
 
@@ -301,7 +334,7 @@ fn amount_check_fails_on_a_negative_amount() {
     let o = orders(&[("O1", "C01", d(2026, 11, 14), 1, -0.01), ("O2", "C02", d(2026, 11, 14), 1, 5.0)]);
     assert_eq!(
         *find(&validate(c, o, i), "amount", "orders.amount"),
-        result("amount", "orders.amount", "FAIL if any amount < 0", 1.0, Fail, "1 orders with amount < 0")
+        result("amount", "orders.amount", "FAIL if any amount < 0", 1.0, Fail, "1 orders with amount < 0: O1 (-0.01)")
     );
 }
 
@@ -325,7 +358,14 @@ fn quantity_check_fails_on_zero_or_negative_quantity() {
     ]);
     assert_eq!(
         *find(&validate(c, o, i), "quantity", "orders.quantity"),
-        result("quantity", "orders.quantity", "FAIL if any quantity < 1", 2.0, Fail, "2 orders with quantity < 1")
+        result(
+            "quantity",
+            "orders.quantity",
+            "FAIL if any quantity < 1",
+            2.0,
+            Fail,
+            "2 orders with quantity < 1: O1 (0), O2 (-1)"
+        )
     );
 }
 
@@ -603,5 +643,113 @@ fn has_recommendations_alerts_when_there_is_none() {
     assert_eq!(
         has_recommendations(0),
         [result("has_recommendations", "recommendations", "ALERT if none", 0.0, Alert, "0 recommendations")]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// validate: plausibility bounds of amount and quantity (base: ALERT above 1,000,000 / 100, FAIL above 1e9 / 10,000)
+
+const AMOUNT_MAX_RULE: &str = "ALERT if any amount > 1000000, FAIL if any amount > 1000000000";
+const QUANTITY_MAX_RULE: &str = "ALERT if any quantity > 100, FAIL if any quantity > 10000";
+
+fn with_orders(rows: &[(&str, &str, chrono::NaiveDate, i64, f64)]) -> Vec<CheckResult> {
+    let (c, _, i) = valid();
+    validate(c, orders(rows), i)
+}
+
+#[test]
+fn amount_max_passes_at_the_alert_bound() {
+    let checks = with_orders(&[("O1", "C01", d(2026, 11, 14), 1, 1_000_000.0)]);
+    assert_eq!(
+        *find(&checks, "amount_max", "orders.amount"),
+        result("amount_max", "orders.amount", AMOUNT_MAX_RULE, 0.0, Pass, "0 orders with amount > 1000000")
+    );
+}
+
+#[test]
+fn amount_max_alerts_above_the_alert_bound_naming_the_order() {
+    let checks = with_orders(&[("O1", "C01", d(2026, 11, 14), 1, 5.0), ("O2", "C02", d(2026, 11, 14), 1, 1_000_000.5)]);
+    assert_eq!(
+        *find(&checks, "amount_max", "orders.amount"),
+        result(
+            "amount_max",
+            "orders.amount",
+            AMOUNT_MAX_RULE,
+            1.0,
+            Alert,
+            "1 orders with amount > 1000000 (0 > 1000000000): O2 (1000000.5)"
+        )
+    );
+}
+
+#[test]
+fn an_amount_of_1e12_fails_validate_naming_the_order() {
+    let checks = with_orders(&[
+        ("O1", "C01", d(2026, 11, 14), 1, 2_000_000.0),
+        ("O2", "C02", d(2026, 11, 14), 1, 1e12),
+        ("O3", "C03", d(2026, 11, 14), 1, 9.99),
+    ]);
+    assert_eq!(
+        *find(&checks, "amount_max", "orders.amount"),
+        result(
+            "amount_max",
+            "orders.amount",
+            AMOUNT_MAX_RULE,
+            2.0,
+            Fail,
+            "2 orders with amount > 1000000 (1 > 1000000000): O1 (2000000), O2 (1000000000000)"
+        )
+    );
+}
+
+#[test]
+fn quantity_max_passes_alerts_and_fails_at_the_base_bounds() {
+    let at = |q: i64| {
+        let checks = with_orders(&[("O7", "C01", d(2026, 11, 14), q, 1.0)]);
+        find(&checks, "quantity_max", "orders.quantity").clone()
+    };
+    assert_eq!(
+        at(100),
+        result("quantity_max", "orders.quantity", QUANTITY_MAX_RULE, 0.0, Pass, "0 orders with quantity > 100")
+    );
+    assert_eq!(
+        at(101),
+        result(
+            "quantity_max",
+            "orders.quantity",
+            QUANTITY_MAX_RULE,
+            1.0,
+            Alert,
+            "1 orders with quantity > 100 (0 > 10000): O7 (101)"
+        )
+    );
+    assert_eq!(
+        at(10_001),
+        result(
+            "quantity_max",
+            "orders.quantity",
+            QUANTITY_MAX_RULE,
+            1.0,
+            Fail,
+            "1 orders with quantity > 100 (1 > 10000): O7 (10001)"
+        )
+    );
+}
+
+#[test]
+fn amount_max_bounds_come_from_the_market_config() {
+    let market = TestMarket::with(&[("checks", "{ amount_alert_max = 5.0, amount_fail_max = 50.0 }")]);
+    let (c, _, i) = valid();
+    let o = orders(&[("O1", "C01", d(2026, 11, 14), 1, 10.0), ("O2", "C02", d(2026, 11, 14), 1, 60.0)]);
+    assert_eq!(
+        *find(&validate_with(&market, c, o, i), "amount_max", "orders.amount"),
+        result(
+            "amount_max",
+            "orders.amount",
+            "ALERT if any amount > 5, FAIL if any amount > 50",
+            2.0,
+            Fail,
+            "2 orders with amount > 5 (1 > 50): O1 (10), O2 (60)"
+        )
     );
 }

@@ -286,3 +286,189 @@ fn ingest_quarantines_rejected_rows_with_line_reason_and_original_text() {
     assert_eq!(out.rejected[&Table::Orders].1, 3, "three data lines in orders.csv");
     assert_eq!(out.rejected[&Table::Customers], (vec![], 1));
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bad bytes (issue 15): one bad line is quarantined, never the whole file.
+
+fn parse_bytes(table: Table, bytes: &[u8]) -> ParsedTable {
+    let market = TestMarket::new();
+    let mut file = raw_file(table, "");
+    file.bytes = bytes.to_vec().into();
+    let raw = read_strings(&file, &market.config().raw).unwrap();
+    parse_columns(raw, &table.columns(), &market.config().raw).unwrap()
+}
+
+#[test]
+fn invalid_utf8_quarantines_only_its_line_and_the_rest_is_read() {
+    let mut bytes = format!("{ORDERS_HEADER}\nO1,C1,2026-01-02,1,10.5\nO2,C").into_bytes();
+    bytes.extend_from_slice(b"\xff\xfe1,2026-01-02,1,2.0\nO3,C\xc3\xa9,2026-01-03,2,3.25\n");
+    let parsed = parse_bytes(Table::Orders, &bytes);
+    // Bytes count from 0 in the file: the header (47 + 1), line 2 (23 + 1) and "O2,C" come before the bad byte.
+    assert_eq!(parsed.rejected, [rejected(3, "invalid UTF-8 at byte 76", "O2,C\u{fffd}\u{fffd}1,2026-01-02,1,2.0")]);
+    assert_frame_eq(
+        &parsed.frame,
+        &orders(&[("O1", "C1", d(2026, 1, 2), 1, 10.5), ("O3", "Cé", d(2026, 1, 3), 2, 3.25)]),
+    );
+    assert_eq!(parsed.data_lines, 3);
+}
+
+#[test]
+fn invalid_utf8_offset_counts_the_byte_order_mark() {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(format!("{ORDERS_HEADER}\nO1,C1,2026-01-02,1,").as_bytes());
+    bytes.extend_from_slice(b"\x80\n");
+    let parsed = parse_bytes(Table::Orders, &bytes);
+    assert_eq!(parsed.rejected, [rejected(2, "invalid UTF-8 at byte 70", "O1,C1,2026-01-02,1,\u{fffd}")]);
+    assert_eq!(parsed.frame.height(), 0);
+}
+
+#[test]
+fn an_unbalanced_quote_quarantines_one_line_and_the_rest_is_read() {
+    // A quote opening a field that never closes used to swallow the rest of the file into one error.
+    let text = format!(
+        "{ORDERS_HEADER}\nO1,C1,2026-01-02,1,1.0\nO2,\"C1,2026-01-02,1,2.0\nO3,C1,2026-01-03,1,3.0\n\
+         O4,C1\"x,2026-01-04,1,4.0\nO5,C2,2026-01-05,5,5.0\n"
+    );
+    let parsed = parse(Table::Orders, &text);
+    assert_eq!(
+        parsed.rejected,
+        [
+            rejected(3, "unbalanced quote", "O2,\"C1,2026-01-02,1,2.0"),
+            rejected(5, "unbalanced quote", "O4,C1\"x,2026-01-04,1,4.0"),
+        ]
+    );
+    assert_frame_eq(
+        &parsed.frame,
+        &orders(&[
+            ("O1", "C1", d(2026, 1, 2), 1, 1.0),
+            ("O3", "C1", d(2026, 1, 3), 1, 3.0),
+            ("O5", "C2", d(2026, 1, 5), 5, 5.0),
+        ]),
+    );
+    assert_eq!(parsed.data_lines, 5);
+}
+
+#[test]
+fn an_unbalanced_quote_in_the_last_field_does_not_swallow_the_rest_of_the_file() {
+    // The field count matches the header, so only the quote gives it away; the reader used to read on to the end
+    // of the file and fail the market with all of it in the message.
+    let text = format!("{ORDERS_HEADER}\nO1,C1,2026-01-02,1,\"1.0\nO2,C1,2026-01-03,1,2.0\nO3,C2,2026-01-04,2,3.0\n");
+    let parsed = parse(Table::Orders, &text);
+    assert_eq!(parsed.rejected, [rejected(2, "unbalanced quote", "O1,C1,2026-01-02,1,\"1.0")]);
+    assert_frame_eq(
+        &parsed.frame,
+        &orders(&[("O2", "C1", d(2026, 1, 3), 1, 2.0), ("O3", "C2", d(2026, 1, 4), 2, 3.0)]),
+    );
+    assert_eq!(parsed.data_lines, 3);
+}
+
+#[test]
+fn an_unbalanced_quote_spanning_to_a_later_quote_costs_only_its_own_line() {
+    // The stray quote on line 3 would pair with the quoted field on line 5; the record they make has the wrong
+    // field count, so only line 3 is quarantined and line 5 is read as written.
+    let text = format!(
+        "{ORDERS_HEADER}\nO1,C1,2026-01-02,1,1.0\nO2,\"C1,2026-01-02,1,2.0\nO3,C1,2026-01-03,1,3.0\n\
+         O4,\"C,1\",2026-01-04,1,4.0\n"
+    );
+    let parsed = parse(Table::Orders, &text);
+    assert_eq!(parsed.rejected, [rejected(3, "unbalanced quote", "O2,\"C1,2026-01-02,1,2.0")]);
+    assert_frame_eq(
+        &parsed.frame,
+        &orders(&[
+            ("O1", "C1", d(2026, 1, 2), 1, 1.0),
+            ("O3", "C1", d(2026, 1, 3), 1, 3.0),
+            ("O4", "C,1", d(2026, 1, 4), 1, 4.0),
+        ]),
+    );
+}
+
+#[test]
+fn a_quoted_field_with_a_line_break_is_one_record_numbered_by_its_first_line() {
+    let text = "customer_id,segment,region,language,signup_date,email_opt_in,sms_opt_in,phone_opt_in\n\
+                C1,A,\"North\nCoast\",en,2024-01-01,true,false,false\n\
+                C2,B,R1,en,2024-13-01,true,false,false\n\
+                C3,B,\"Line\r\nbreak\",en,2024-99-01,true,false,false\n\
+                C4,A,R2,en,2024-01-02,false,false,false\n";
+    let parsed = parse(Table::Customers, text);
+    assert_eq!(
+        parsed.rejected,
+        [
+            rejected(
+                4,
+                "column 'signup_date': cannot parse '2024-13-01' as date (expected %Y-%m-%d)",
+                "C2,B,R1,en,2024-13-01,true,false,false"
+            ),
+            rejected(
+                5,
+                "column 'signup_date': cannot parse '2024-99-01' as date (expected %Y-%m-%d)",
+                "C3,B,\"Line\r\nbreak\",en,2024-99-01,true,false,false"
+            ),
+        ]
+    );
+    let mut expected = customers(&[
+        Customer { segment: "A", email: Some(true), ..customer("C1") },
+        Customer { segment: "A", signup: d(2024, 1, 2), ..customer("C4") },
+    ]);
+    expected.with_column(polars::prelude::Column::new("region".into(), ["North\nCoast", "R2"])).unwrap();
+    assert_frame_eq(&parsed.frame, &expected);
+    assert_eq!(parsed.data_lines, 4);
+}
+
+#[test]
+fn nan_and_infinite_amounts_are_quarantined_naming_the_column() {
+    let text = format!(
+        "{ORDERS_HEADER}\nO1,C1,2026-01-02,1,NaN\nO2,C1,2026-01-02,1,inf\nO3,C1,2026-01-02,1,-inf\n\
+         O4,C1,2026-01-02,1,4.5\nO5,C1,2026-01-02,1,1e12\n"
+    );
+    let parsed = parse(Table::Orders, &text);
+    assert_eq!(
+        parsed.rejected,
+        [
+            rejected(2, "column 'amount': 'NaN' is not a finite number", "O1,C1,2026-01-02,1,NaN"),
+            rejected(3, "column 'amount': 'inf' is not a finite number", "O2,C1,2026-01-02,1,inf"),
+            rejected(4, "column 'amount': '-inf' is not a finite number", "O3,C1,2026-01-02,1,-inf"),
+        ]
+    );
+    // 1e12 is finite: ingest keeps it and validate's plausibility bound flags it (see checks.rs).
+    assert_frame_eq(
+        &parsed.frame,
+        &orders(&[("O4", "C1", d(2026, 1, 2), 1, 4.5), ("O5", "C1", d(2026, 1, 2), 1, 1e12)]),
+    );
+}
+
+#[test]
+fn a_duplicate_header_name_is_an_error_naming_the_column_and_file() {
+    assert_eq!(
+        parse_err(
+            Table::Orders,
+            "order_id,customer_id,order_date,amount,quantity,amount\nO1,C1,2026-01-02,1.0,1,2.0\n"
+        ),
+        "raw file s3://raw/foobar-xx/orders.csv has column 'amount' twice in its header: rename or drop one of them \
+         in the extract"
+    );
+}
+
+#[test]
+fn a_header_that_is_not_utf8_is_an_error_naming_the_file() {
+    let market = TestMarket::new();
+    let mut file = raw_file(Table::Orders, "");
+    file.bytes = b"order_id,customer_id,order_d\xe4te,quantity,amount\nO1,C1,2026-01-02,1,1.0\n".to_vec().into();
+    assert_eq!(
+        read_strings(&file, &market.config().raw).unwrap_err().to_string(),
+        "raw file s3://raw/foobar-xx/orders.csv: its header row is not valid UTF-8 (at byte 28): fix the extract's \
+         first line"
+    );
+}
+
+#[test]
+fn error_messages_are_bounded_to_500_characters_saying_how_many_were_cut() {
+    use pipeline_core::error::bounded;
+    let short = "x".repeat(500);
+    assert_eq!(bounded(&short), short, "500 characters are kept whole");
+    let long = format!("cannot read: {}", "é".repeat(316_730));
+    let cut = bounded(&long);
+    assert_eq!(cut.chars().count(), 500);
+    let suffix = "… (316,274 more characters cut)";
+    assert!(cut.ends_with(suffix), "{cut}");
+    assert_eq!(cut, format!("cannot read: {}{suffix}", "é".repeat(500 - 13 - suffix.chars().count())));
+}

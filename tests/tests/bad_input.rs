@@ -96,7 +96,7 @@ async fn a_duplicate_customer_fails_validate_and_stops_the_run() {
     assert_eq!(outcome.status, RunStatus::Fail);
     assert_eq!(outcome.stages.iter().map(|r| r.stage).collect::<Vec<_>>(), [Stage::Ingest, Stage::Validate]);
     let check = outcome.stages[1].checks.iter().find(|c| c.name == "customer_id").unwrap();
-    assert_eq!(check.message, "0 null and 1 duplicate customer ids");
+    assert_eq!(check.message, "0 null and 1 duplicate customer ids: C000001 (2 rows)");
     assert_eq!(outcome.error.as_deref(), Some("stage validate failed its checks; later stages did not run"));
 }
 
@@ -132,4 +132,113 @@ async fn quiet_days_move_the_scheduled_date_per_market() {
         assert_eq!(dates.len(), 1, "{market}");
         assert_eq!(dates.get(0).unwrap().to_string(), expected, "{market}");
     }
+}
+
+/// The small fixture's raw file `file` of AU with the given 1-based lines replaced by raw bytes.
+fn au_fixture_with(file: &str, replace: &[(usize, &[u8])]) -> Vec<u8> {
+    let text = std::fs::read(fixtures::small_fixture_dir().join(AU).join(file)).unwrap();
+    let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    for &(line, bytes) in replace {
+        lines[line - 1] = bytes;
+    }
+    lines.join(&b'\n')
+}
+
+/// The committed golden quarantine of `table` for AU, without its header row.
+fn golden_quarantine_rows(table: &str) -> String {
+    let golden =
+        std::fs::read_to_string(workbench_tests::golden_dir().join(AU).join("quarantine").join(table)).unwrap();
+    golden.split_once('\n').unwrap().1.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_and_a_stray_quote_quarantine_their_lines_and_the_market_completes() {
+    // Line 10 gets a byte that is not UTF-8, line 20 a quote opening its last field that never closes (its field
+    // count still matches the header): before, either failed the whole market, and the stray quote's error quoted
+    // the rest of the file (316,742 characters).
+    let customers = au_fixture_with(
+        "customers.csv",
+        &[
+            (10, b"C000009,C,S\xffA,ja,2021-07-15,false,true,true"),
+            (20, b"C000019,C,QLD,de,2020-10-31,true,false,\"false"),
+        ],
+    );
+    let h = Harness::start().await;
+    h.provision_small(AU).await;
+    h.put_raw(AU, "customers.csv", customers).await;
+    let au = markets::load(AU).unwrap();
+    let (outcome, events) = h.run(au.as_ref(), full_run("bytes")).await;
+    assert_eq!(outcome.error, None);
+    assert_ne!(outcome.status, RunStatus::Fail);
+    assert_eq!(outcome.stages.len(), 6, "every stage ran: {:?}", outcome.stages);
+    assert!(outcome.stages.iter().all(|s| s.status != StageStatus::Fail), "{:?}", outcome.stages);
+    let parse = outcome.stages[0].checks.iter().find(|c| c.subject == "customers").unwrap();
+    assert_eq!(parse.message, "6 of 2404 lines quarantined (0.250%)");
+    let quarantine = h.object(BucketKind::Quarantine, "foobar-au/bytes/customers.csv").await;
+    assert_eq!(
+        String::from_utf8(quarantine.to_vec()).unwrap(),
+        format!(
+            "line,reason,raw_line\n\
+             10,invalid UTF-8 at byte 445,\"C000009,C,S\u{fffd}A,ja,2021-07-15,false,true,true\"\n\
+             20,unbalanced quote,\"C000019,C,QLD,de,2020-10-31,true,false,\"\"false\"\n{}",
+            golden_quarantine_rows("customers.csv")
+        )
+    );
+    let ingested = h.output(AU, &outcome.stages[0], "customers").await;
+    assert_eq!(ingested.height(), 2398, "2404 data lines, the 4 committed bad ones and these 2 quarantined");
+    let ids = ingested.column("customer_id").unwrap().str().unwrap();
+    let has = |id: &str| ids.iter().any(|c| c == Some(id));
+    assert_eq!(
+        [has("C000008"), has("C000009"), has("C000010"), has("C000019"), has("C000020")],
+        [true, false, true, false, true]
+    );
+    assert!(events.iter().all(|e| !matches!(e, Event::RunFinished { error: Some(_), .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nan_amount_is_quarantined_and_a_1e12_amount_fails_validate_naming_the_order() {
+    // Before, NaN passed ingest and validate and counted as 0 in features; 1e12 passed validate unflagged.
+    let orders = au_fixture_with(
+        "orders.csv",
+        &[(2, b"O0000001,C000013,2025-05-16,2,1e12"), (3, b"O0000002,C000032,2025-05-16,2,NaN")],
+    );
+    let h = Harness::start().await;
+    h.provision_small(AU).await;
+    h.put_raw(AU, "orders.csv", orders).await;
+    let au = markets::load(AU).unwrap();
+    let (outcome, _) = h.run(au.as_ref(), full_run("amounts")).await;
+    assert_eq!(outcome.status, RunStatus::Fail);
+    assert_eq!(outcome.stages.iter().map(|r| r.stage).collect::<Vec<_>>(), [Stage::Ingest, Stage::Validate]);
+    let quarantine = h.object(BucketKind::Quarantine, "foobar-au/amounts/orders.csv").await;
+    assert_eq!(
+        String::from_utf8(quarantine.to_vec()).unwrap(),
+        format!(
+            "line,reason,raw_line\n\
+             3,column 'amount': 'NaN' is not a finite number,\"O0000002,C000032,2025-05-16,2,NaN\"\n{}",
+            golden_quarantine_rows("orders.csv")
+        )
+    );
+    let check = outcome.stages[1].checks.iter().find(|c| c.name == "amount_max").unwrap();
+    assert_eq!(check.status, pipeline_core::CheckStatus::Fail);
+    assert_eq!(check.message, "1 orders with amount > 1000000 (1 > 1000000000): O0000001 (1000000000000)");
+    assert_eq!(outcome.error.as_deref(), Some("stage validate failed its checks; later stages did not run"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_error_longer_than_500_characters_is_cut_saying_how_much() {
+    // A 3,000-column header without `quantity`: the missing-column error lists the whole header and is cut.
+    let mut header: Vec<String> = (0..3000).map(|i| format!("x{i:04}")).collect();
+    header.splice(0..0, ["order_id", "customer_id", "order_date", "amount"].map(String::from));
+    let values = vec!["1"; header.len()].join(",");
+    let (outcome, events, _h) = au_with("orders.csv", Some(&format!("{}\n{values}\n", header.join(",")))).await;
+    let full = format!(
+        "raw file s3://raw/foobar-au/orders.csv is missing required column 'quantity' (header has: {})",
+        header.join(",")
+    );
+    assert_eq!(full.chars().count(), 18_129);
+    let expected = format!("{}… (17,659 more characters cut)", &full[..470]);
+    assert_eq!(expected.chars().count(), 500);
+    assert_eq!(outcome.error.as_deref(), Some(expected.as_str()));
+    assert_eq!(finished_error(&events).as_deref(), Some(expected.as_str()));
+    assert_eq!(outcome.stages[0].error.as_deref(), Some(expected.as_str()));
 }

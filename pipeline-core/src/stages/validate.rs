@@ -6,7 +6,7 @@ use chrono::Days;
 use polars::prelude::*;
 
 use super::{Input, Stage, StageContext, StageInputs, StageOutput, StageSpec, epoch_days, own_checks};
-use crate::checks::CheckResult;
+use crate::checks::{CheckResult, CheckStatus, NAMED_OFFENDERS, name_offenders};
 use crate::error::{PolarsContext, Result};
 use crate::schema::Table;
 
@@ -19,7 +19,18 @@ pub static SPEC: StageSpec = StageSpec {
         Input::Output(Stage::Ingest, "interactions"),
     ],
     outputs: &["checks"],
-    checks: &["customer_id", "orphans", "amount", "quantity", "null_share", "channel", "freshness", "row_count"],
+    checks: &[
+        "customer_id",
+        "orphans",
+        "amount",
+        "quantity",
+        "amount_max",
+        "quantity_max",
+        "null_share",
+        "channel",
+        "freshness",
+        "row_count",
+    ],
     hooks: &[],
     config: &["allowed_channels", "checks"],
     uses_model: false,
@@ -39,17 +50,37 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
     let interactions = inputs.table(Stage::Ingest, "interactions")?;
     let mut checks = Vec::new();
 
-    // customers.customer_id unique and not null.
+    // customers.customer_id unique and not null; duplicates are named with how many rows each has.
     let ids = customers.column("customer_id").ctx(m, Stage::Validate)?.as_materialized_series();
     let nulls = ids.null_count() as u64;
     let duplicates = (ids.len() as u64 - nulls) - ids.drop_nulls().n_unique().ctx(m, Stage::Validate)? as u64;
+    let mut message = format!("{nulls} null and {duplicates} duplicate customer ids");
+    if duplicates > 0 {
+        let repeated = customers
+            .clone()
+            .lazy()
+            .filter(col("customer_id").is_not_null())
+            .group_by([col("customer_id")])
+            .agg([len().alias("rows")])
+            .filter(col("rows").gt(lit(1)))
+            .sort(["customer_id"], SortMultipleOptions::default())
+            .collect()
+            .ctx(m, Stage::Validate)?;
+        let keys = repeated.column("customer_id").ctx(m, Stage::Validate)?.str().ctx(m, Stage::Validate)?;
+        let rows = repeated.column("rows").ctx(m, Stage::Validate)?.cast(&DataType::UInt64).ctx(m, Stage::Validate)?;
+        let rows = rows.u64().ctx(m, Stage::Validate)?;
+        let shown: Vec<String> = (0..repeated.height().min(NAMED_OFFENDERS))
+            .map(|i| format!("{} ({} rows)", keys.get(i).unwrap_or_default(), rows.get(i).unwrap_or_default()))
+            .collect();
+        message.push_str(&format!(": {}", name_offenders(&shown, repeated.height())));
+    }
     checks.push(CheckResult::fail_if(
         "customer_id",
         "customers.customer_id",
         "FAIL if not unique or null",
         (nulls + duplicates) as f64,
         nulls + duplicates > 0,
-        format!("{nulls} null and {duplicates} duplicate customer ids"),
+        message,
     ));
 
     // Orphan orders and interactions.
@@ -76,23 +107,52 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
         ));
     }
 
-    // orders.amount >= 0 and orders.quantity >= 1.
+    // orders.amount >= 0 and orders.quantity >= 1, naming the first offending orders.
     for (name, column, bound) in [("amount", "amount", 0.0), ("quantity", "quantity", 1.0)] {
-        let bad = orders
-            .clone()
-            .lazy()
-            .filter(col(column).cast(DataType::Float64).lt(lit(bound)))
-            .collect()
-            .ctx(m, Stage::Validate)?
-            .height() as u64;
+        let bad = orders_where(orders, col(column).cast(DataType::Float64).lt(lit(bound)), column, m)?;
+        let mut message = format!("{} orders with {column} < {bound}", bad.0);
+        if bad.0 > 0 {
+            message.push_str(&format!(": {}", name_offenders(&bad.1, bad.0)));
+        }
         checks.push(CheckResult::fail_if(
             name,
             &format!("orders.{column}"),
             &format!("FAIL if any {column} < {bound}"),
-            bad as f64,
-            bad > 0,
-            format!("{bad} orders with {column} < {bound}"),
+            bad.0 as f64,
+            bad.0 > 0,
+            message,
         ));
+    }
+
+    // Plausibility: an amount or quantity far above any real order (a unit or decimal error, an 1e12 in the
+    // extract) ALERTs above the first bound and FAILs above the second, naming the first offending orders.
+    let bounds = [
+        ("amount_max", "amount", thresholds.amount_alert_max, thresholds.amount_fail_max),
+        ("quantity_max", "quantity", thresholds.quantity_alert_max as f64, thresholds.quantity_fail_max as f64),
+    ];
+    for (name, column, alert_max, fail_max) in bounds {
+        let value = || col(column).cast(DataType::Float64);
+        let (alerts, shown) = orders_where(orders, value().gt(lit(alert_max)), column, m)?;
+        let fails = orders_where(orders, value().gt(lit(fail_max)), column, m)?.0;
+        let status = if fails > 0 {
+            CheckStatus::Fail
+        } else if alerts > 0 {
+            CheckStatus::Alert
+        } else {
+            CheckStatus::Pass
+        };
+        let mut message = format!("{alerts} orders with {column} > {alert_max}");
+        if alerts > 0 {
+            message.push_str(&format!(" ({fails} > {fail_max}): {}", name_offenders(&shown, alerts)));
+        }
+        checks.push(CheckResult {
+            name: name.into(),
+            subject: format!("orders.{column}"),
+            rule: format!("ALERT if any {column} > {alert_max}, FAIL if any {column} > {fail_max}"),
+            measured: alerts as f64,
+            status,
+            message,
+        });
     }
 
     // Null share of every canonical column.
@@ -177,6 +237,26 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
         checks,
         ..Default::default()
     })
+}
+
+/// How many orders match `filter`, and the first of them as `order_id (value of column)`, in file order.
+fn orders_where(orders: &DataFrame, filter: Expr, column: &str, m: &str) -> Result<(usize, Vec<String>)> {
+    let matching = orders
+        .clone()
+        .lazy()
+        .filter(filter)
+        .select([col("order_id"), col(column).cast(DataType::Float64)])
+        .collect()
+        .ctx(m, Stage::Validate)?;
+    let ids = matching.column("order_id").ctx(m, Stage::Validate)?.str().ctx(m, Stage::Validate)?;
+    let values = matching.column(column).ctx(m, Stage::Validate)?.f64().ctx(m, Stage::Validate)?;
+    let shown = (0..matching.height().min(NAMED_OFFENDERS))
+        .map(|i| {
+            let value = values.get(i).map_or("null".to_string(), |v| v.to_string());
+            format!("{} ({value})", ids.get(i).unwrap_or("<null>"))
+        })
+        .collect();
+    Ok((matching.height(), shown))
 }
 
 /// The check report as a table: the validate stage's output and golden file.
