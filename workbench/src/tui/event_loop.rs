@@ -1,7 +1,8 @@
 //! The one loop that owns the [`App`]: it takes keys (first: a key is never stuck behind a flood of runner
 //! updates), worker messages and ticks, applies them, hands effects to the shell, and draws after each batch.
 //! It is generic over the terminal backend and the input streams, so tests and the latency benchmark drive the
-//! real loop with `TestBackend` and synthetic keys.
+//! real loop with `TestBackend` and synthetic keys. After a panic anywhere (see [`terminal::panic_message`]) it
+//! draws no more and returns at once: the panic hook has restored the terminal, and the caller quits.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use crate::tui::app::{App, Effect, Msg};
-use crate::tui::view;
+use crate::tui::{terminal, view};
 
 /// How often spinners advance.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -56,8 +57,9 @@ impl Effects for Vec<Effect> {
     }
 }
 
-/// Runs until the app quits or the key stream ends; returns what it measured. A closed message channel is
-/// fine (no workers); a closed key channel ends the loop.
+/// Runs until the app quits, the key stream ends or something panicked; returns what it measured. A closed
+/// message channel is fine (no workers); a closed key channel ends the loop. The tick wakes it at least every
+/// [`TICK`], so a panic in another task ends it within a tick.
 pub async fn run<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -104,6 +106,9 @@ pub async fn run<B: Backend>(
                 Err(_) => break,
             }
         }
+        if terminal::panic_message().is_some() {
+            return Ok(stats);
+        }
         terminal.draw(|frame| view::draw(frame, app))?;
         stats.frames += 1;
         let drawn = Instant::now();
@@ -115,6 +120,11 @@ pub async fn run<B: Backend>(
 }
 
 fn apply(app: &mut App, msg: Msg, effects: &mut impl Effects) {
+    if let Msg::Key(key) = &msg
+        && terminal::is_test_panic(key, terminal::TestPanicSite::EventLoop)
+    {
+        panic!("{}: a test panic in the event loop", terminal::TEST_PANIC_ENV);
+    }
     for effect in app.handle(msg) {
         effects.execute(effect);
     }

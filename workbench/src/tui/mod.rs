@@ -5,7 +5,9 @@
 //! Functional core, imperative shell: [`app`] is the state and every change to it (no IO), [`view`] draws it,
 //! [`keys`] is the one typed key table (the help overlay and the [`palette`] are generated from it),
 //! [`event_loop`] owns the app and applies keys, worker messages and ticks, [`exec`] carries out effects on tasks
-//! (backend, builds via [`build`], runs, history), and [`terminal`] restores the terminal on every exit path.
+//! (backend, builds via [`build`], runs, history), and [`terminal`] restores the terminal on every exit path:
+//! SIGTERM, SIGHUP, SIGINT and SIGQUIT quit like Ctrl-C, and a panic in any task quits the same way (runs cancelled
+//! and recorded, their runner processes ended) with a message and a non-zero exit status.
 //! [`diff_screen`] (`d`) and [`explorer_screen`] (`m`) are the diff and market explorer screens over the
 //! `workbench-diff` engine; [`watch`] is watch mode (`w`): saved files → affected cells marked stale and re-run.
 //! [`coverage_screen`] (`C`) shows the coverage reports of `wb coverage`: per crate and file, patch, hook matrix.
@@ -25,12 +27,13 @@ pub mod terminal;
 pub mod view;
 pub mod watch;
 
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use localstack::Backend;
 use tokio::sync::mpsc;
 
@@ -44,6 +47,9 @@ use crate::workspace::Workspace;
 /// How long quitting waits for cancelled runs to be recorded.
 const QUIT_GRACE: Duration = Duration::from_secs(10);
 
+/// The exit status after a panic ended the TUI (Rust's own for a panicking program).
+pub const EXIT_PANIC: u8 = 101;
+
 /// Options of `wb tui` (what `wb` with no arguments runs with defaults).
 #[derive(Debug, Clone, Default, Args)]
 pub struct TuiArgs {
@@ -56,7 +62,8 @@ pub struct TuiArgs {
     pub jobs: Option<std::num::NonZeroUsize>,
 }
 
-/// Runs the TUI in this terminal until the user quits; exit code 0, or 2 when it cannot start.
+/// Runs the TUI in this terminal until the user quits; exit code 0, 2 when it cannot start or the terminal fails,
+/// [`EXIT_PANIC`] when a panic ended it.
 pub fn main(args: TuiArgs) -> ExitCode {
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
@@ -71,6 +78,11 @@ pub fn main(args: TuiArgs) -> ExitCode {
             eprintln!("error: cannot start the async runtime: {e}; check the process limits");
             return ExitCode::from(crate::run::EXIT_ERROR);
         }
+    };
+    // Listening before the terminal turns raw: a signal at any later moment quits and restores it.
+    let signals = {
+        let _context = runtime.enter();
+        QuitSignals::listen()
     };
     let mut guard = match terminal::TerminalGuard::enter() {
         Ok(guard) => guard,
@@ -90,10 +102,13 @@ pub fn main(args: TuiArgs) -> ExitCode {
         let source = RunnerSource::detect(workspace.root());
         let mut executor = Executor::start(workspace.clone(), args.aws, source, jobs, msg_tx.clone());
         tokio::spawn(read_terminal(key_tx.clone(), msg_tx));
-        tokio::spawn(quit_on_signal(key_tx));
+        tokio::spawn(signals.quit(key_tx));
         let mut app = App::new(MarketId::all());
-        let outcome = event_loop::run(&mut guard.terminal, &mut app, &mut keys, &mut msgs, &mut executor).await;
-        if app.busy() {
+        // A panic in the loop itself is caught here (the hook has recorded and printed it), so the runs it started
+        // are cancelled and recorded below as on any quit; a panic elsewhere makes the loop return.
+        let looped = event_loop::run(&mut guard.terminal, &mut app, &mut keys, &mut msgs, &mut executor);
+        let outcome = AssertUnwindSafe(looped).catch_unwind().await.unwrap_or(Ok(Default::default()));
+        if app.busy() && terminal::panic_message().is_none() {
             let _ = guard.terminal.draw(|frame| view::draw(frame, &app));
         }
         executor.shutdown(QUIT_GRACE).await;
@@ -102,6 +117,13 @@ pub fn main(args: TuiArgs) -> ExitCode {
     drop(guard);
     // Background tasks (the terminal reader) must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_millis(100));
+    if let Some(panic) = terminal::panic_message() {
+        eprintln!(
+            "error: wb stopped after a panic: {panic}; its runs were cancelled and recorded. This is a bug in wb: \
+             please report it with this message"
+        );
+        return ExitCode::from(EXIT_PANIC);
+    }
     match result {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
@@ -116,6 +138,12 @@ async fn read_terminal(keys: mpsc::UnboundedSender<KeyInput>, msgs: mpsc::Unboun
     let mut events = EventStream::new();
     while let Some(event) = events.next().await {
         match event {
+            Ok(TermEvent::Key(key)) if terminal::is_test_panic(&key, terminal::TestPanicSite::Task) => {
+                tokio::spawn(async { panic!("{}: a test panic in a tokio task", terminal::TEST_PANIC_ENV) });
+            }
+            Ok(TermEvent::Key(key)) if terminal::is_test_panic(&key, terminal::TestPanicSite::Blocking) => {
+                tokio::task::spawn_blocking(|| panic!("{}: a test panic in a blocking task", terminal::TEST_PANIC_ENV));
+            }
             Ok(TermEvent::Key(key)) if key.kind == KeyEventKind::Press => {
                 if keys.send(KeyInput { key, at: Instant::now() }).is_err() {
                     return;
@@ -130,19 +158,39 @@ async fn read_terminal(keys: mpsc::UnboundedSender<KeyInput>, msgs: mpsc::Unboun
     }
 }
 
-/// SIGTERM and SIGHUP quit like Ctrl-C does (runs cancelled and recorded, terminal restored).
-async fn quit_on_signal(keys: mpsc::UnboundedSender<KeyInput>) {
+/// The signals that quit the TUI like Ctrl-C does (runs cancelled and recorded, terminal restored): SIGTERM,
+/// SIGHUP, SIGINT and SIGQUIT. In raw mode Ctrl-C and Ctrl-\ arrive as keys; these come from outside (`kill`).
+struct QuitSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
+    streams: Vec<tokio::signal::unix::Signal>,
+}
+
+impl QuitSignals {
+    /// Starts listening (in a runtime context); from now on these signals no longer end the process abruptly.
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let kinds = [SignalKind::terminate(), SignalKind::hangup(), SignalKind::interrupt(), SignalKind::quit()];
+            Self { streams: kinds.into_iter().filter_map(|kind| signal(kind).ok()).collect() }
         }
-        let key = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        let _ = keys.send(KeyInput { key, at: Instant::now() });
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Waits for the first of the signals and sends the quit key (Ctrl-C).
+    async fn quit(self, keys: mpsc::UnboundedSender<KeyInput>) {
+        #[cfg(unix)]
+        {
+            let mut streams = self.streams;
+            if streams.is_empty() {
+                return;
+            }
+            futures::future::select_all(streams.iter_mut().map(|s| Box::pin(s.recv()))).await;
+            let key = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+            let _ = keys.send(KeyInput { key, at: Instant::now() });
+        }
+        #[cfg(not(unix))]
+        drop((self, keys));
     }
 }
