@@ -138,6 +138,10 @@ pub fn waiting_for_attached(owner: &Path) -> String {
     )
 }
 
+/// What the owner says when Ctrl-C ends its wait for attached processes.
+pub const STOPPED_UNDER_ATTACHED: &str = "interrupted: stopping the embedded S3 although processes are still attached; \
+     they fail with \"stopped answering during the run\" (nothing they interrupted is cached) and can be re-run";
+
 /// What an attached process says.
 pub fn attached_note(owner: &OwnerState) -> String {
     format!("attached to {}: it keeps serving until this process is done", owner.describe())

@@ -199,18 +199,27 @@ impl Session {
 
     /// Stops the backend if this process started it; a shared one keeps running, and an attached one is
     /// released. The owner of the embedded store first waits until no process is attached (saying so on stderr
-    /// when it has to wait), so nobody loses the server mid-run.
+    /// when it has to wait), so nobody loses the server mid-run; Ctrl-C ends that wait.
     pub async fn shutdown(self) {
         match self {
             Session::Own(running, None) => running.shutdown().await,
             Session::Own(running, Some(store)) => {
                 let mut said = false;
+                // Ctrl-C while waiting stops the server anyway: the attached processes then fail and can re-run.
+                let interrupted = tokio::signal::ctrl_c();
+                tokio::pin!(interrupted);
                 while !owner::try_exclusive(&store.lease).unwrap_or(true) {
                     if !said {
                         eprintln!("{}", owner::waiting_for_attached(&store.owner));
                         said = true;
                     }
-                    tokio::time::sleep(owner::POLL).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(owner::POLL) => {}
+                        _ = &mut interrupted => {
+                            eprintln!("{}", owner::STOPPED_UNDER_ATTACHED);
+                            break;
+                        }
+                    }
                 }
                 // The owner file goes first, so nobody attaches to a server that is stopping.
                 owner::remove_if_mine(&store.owner);
