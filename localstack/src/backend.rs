@@ -42,7 +42,9 @@ impl Backend {
     /// Starts (or, for `endpoint`, probes) the backend. `state_dir` is the workspace's
     /// `.workbench/`:
     ///
-    /// * `embedded` serves `<state_dir>/s3` ([`embedded_data_dir`]);
+    /// * `embedded` serves `<state_dir>/s3` ([`embedded_data_dir`]) with a fresh random secret
+    ///   ([`Credentials::generate`]); it fails with [`LocalAwsError::StoreInUse`] while another
+    ///   server owns that folder;
     /// * `localstack` uses (and on first use creates, ~90 s) `<state_dir>/localstack-venv`, and
     ///   keeps its logs in `<state_dir>/logs` and its files in `<state_dir>/localstack`;
     /// * `container` keeps the container's log in `<state_dir>/logs`; the image comes from
@@ -51,7 +53,9 @@ impl Backend {
     pub async fn start(self, state_dir: &Path) -> Result<RunningBackend, LocalAwsError> {
         Ok(match self {
             Backend::Embedded => {
-                RunningBackend::Embedded(EmbeddedS3::start(&embedded_data_dir(state_dir), Credentials::local()).await?)
+                let credentials =
+                    Credentials::generate().map_err(|e| LocalAwsError::Secret { reason: e.to_string() })?;
+                RunningBackend::Embedded(EmbeddedS3::start(&embedded_data_dir(state_dir), credentials).await?)
             }
             Backend::LocalStack => RunningBackend::LocalStack(LocalStackProcess::start(state_dir).await?),
             Backend::Container => RunningBackend::Container(LocalStackContainer::start(state_dir, None).await?),

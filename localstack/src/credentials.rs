@@ -15,6 +15,17 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    /// Credentials for one embedded server's life: access key id `workbench` and a secret of 32
+    /// random bytes (hex) from the OS, so a request signed with the public [`Credentials::local`]
+    /// pair, or with an earlier server's secret, is refused. Clients get the secret from the
+    /// server's endpoint (runners through their environment, other processes from a mode-0600
+    /// state file).
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)?;
+        Ok(Self { secret_access_key: hex::encode(secret), ..Self::local() })
+    }
+
     /// The fixed test credentials every local backend uses, so that runs are reproducible and no
     /// real AWS secret is ever needed on a developer machine.
     pub fn local() -> Self {

@@ -1,5 +1,6 @@
 //! The default backend: an S3 server inside this process.
 
+use std::fs::{File, OpenOptions, TryLockError};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -39,6 +40,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// dropped in directly on disk gets the MD5 of its current bytes. Uploads into a bucket that
 /// does not exist fail with `NoSuchBucket`, as on S3.
 ///
+/// One server per data directory: the server holds an exclusive lock on `<data_dir>.lock` (e.g.
+/// `.workbench/s3.lock`, beside the folder so removing the folder cannot drop it) for its whole
+/// life; the OS releases it when the process ends, even by a crash. A second start over the same
+/// folder fails with [`LocalAwsError::StoreInUse`] at once instead of corrupting the first one's
+/// writes (`s3s-fs` names temporary files with a per-process counter and removes all of them at
+/// start-up). Keys that could leave a bucket's folder are refused with `400 InvalidArgument`.
+///
 /// The server runs as a task on the tokio runtime that called [`EmbeddedS3::start`]. Call
 /// [`EmbeddedS3::shutdown`] to stop it and wait; dropping the value only asks it to stop (without
 /// blocking), and it stops by itself when that runtime ends.
@@ -54,13 +62,15 @@ pub struct EmbeddedS3 {
 
 impl EmbeddedS3 {
     /// Serves `data_dir` (created if missing) on `127.0.0.1:<ephemeral port>`, accepting only
-    /// requests signed with `credentials`. Leftover temporary files from an earlier crash are
-    /// removed; existing buckets and objects are served as they are.
+    /// requests signed with `credentials`. Fails with [`LocalAwsError::StoreInUse`] when another
+    /// server holds the folder's lock. Leftover temporary files from an earlier crash are removed;
+    /// existing buckets and objects are served as they are.
     pub async fn start(data_dir: &Path, credentials: Credentials) -> Result<Self, LocalAwsError> {
         let started = Instant::now();
         let dir_error = |source| LocalAwsError::DataDir { path: data_dir.to_owned(), source };
         tokio::fs::create_dir_all(data_dir).await.map_err(dir_error)?;
         let root = tokio::fs::canonicalize(data_dir).await.map_err(dir_error)?;
+        let lock = take_lock(&root)?;
         let store = FsStore::new(root.clone()).map_err(dir_error)?;
 
         let mut builder = S3ServiceBuilder::new(store);
@@ -74,7 +84,7 @@ impl EmbeddedS3 {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(serve(listener, service, stopped));
+        let task = tokio::spawn(serve(listener, service, stopped, lock));
 
         Ok(Self { addr, data_dir: root, credentials, startup: started.elapsed(), stop: Some(stop), task: Some(task) })
     }
@@ -122,9 +132,29 @@ impl Drop for EmbeddedS3 {
     }
 }
 
+/// The lock file of a data directory: `<data_dir>.lock`, beside it.
+pub fn lock_path(data_dir: &Path) -> PathBuf {
+    let mut name = data_dir.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "s3".into());
+    name.push(".lock");
+    data_dir.with_file_name(name)
+}
+
+/// Takes the exclusive lock on `root`'s lock file without waiting.
+fn take_lock(root: &Path) -> Result<File, LocalAwsError> {
+    let path = lock_path(root);
+    let lock_error = |source| LocalAwsError::DataDir { path: path.clone(), source };
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(lock_error)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(LocalAwsError::StoreInUse { data_dir: root.to_owned(), lock: path }),
+        Err(TryLockError::Error(source)) => Err(lock_error(source)),
+    }
+}
+
 /// Accepts connections until `stopped` fires (or its sender is dropped), then shuts down
-/// gracefully.
-async fn serve(listener: TcpListener, service: S3Service, mut stopped: oneshot::Receiver<()>) {
+/// gracefully. Holds `lock` until the last connection is done, so no other server takes the
+/// folder while this one still writes.
+async fn serve(listener: TcpListener, service: S3Service, mut stopped: oneshot::Receiver<()>, lock: File) {
     let http = ConnBuilder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     loop {
@@ -146,4 +176,5 @@ async fn serve(listener: TcpListener, service: S3Service, mut stopped: oneshot::
     }
     drop(listener);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    drop(lock);
 }

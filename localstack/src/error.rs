@@ -21,6 +21,26 @@ pub enum LocalAwsError {
         source: std::io::Error,
     },
 
+    /// Another embedded server (in this or another process) serves the data directory: two
+    /// servers over one folder overwrite each other's temporary files.
+    #[error(
+        "embedded S3: {data_dir} is already served by another process (it holds the lock {lock}); \
+         attach to that server, or wait until it stops"
+    )]
+    StoreInUse {
+        /// The data directory.
+        data_dir: PathBuf,
+        /// The lock file held by the server that owns it.
+        lock: PathBuf,
+    },
+
+    /// The OS could not provide random bytes for the embedded server's secret access key.
+    #[error("embedded S3: cannot generate a secret access key: {reason}; check that /dev/urandom is readable")]
+    Secret {
+        /// What the OS said.
+        reason: String,
+    },
+
     /// No ephemeral port could be opened on the loopback interface (for the embedded server, or
     /// to pick LocalStack's port).
     #[error(

@@ -15,12 +15,21 @@
 //! 1. leave both sidecars behind when an object or bucket is deleted,
 //! 2. keep serving the recorded ETag after someone changes the file on disk directly, and
 //! 3. return no ETag at all in `ListObjects(V2)` results, and
-//! 4. accept uploads into a bucket that does not exist (creating its folder).
+//! 4. accept uploads into a bucket that does not exist (creating its folder),
+//! 5. resolve keys as paths, so `../work/x` lands in another bucket, `a/../../x` in the store's
+//!    root, a crafted key on another object's sidecar (forging its ETag), and `..` panics, and
+//! 6. ignore `If-Match` on `GET` and `HEAD`.
 //!
 //! Since the pipeline's cache keys hash raw objects' ETags, [`FsStore`] forwards every operation
-//! to `s3s-fs` but deletes sidecars with their objects, drops a sidecar that is older than its
-//! object (so the ETag is recomputed from the bytes), fills in ETags in listings, and answers
-//! `NoSuchBucket` to uploads into a missing bucket, as S3 does.
+//! to `s3s-fs` but first refuses unsafe bucket names, keys and list prefixes ([`check_key`]) with
+//! `400 InvalidArgument`, deletes sidecars with their objects, drops a sidecar that is older than
+//! its object (so the ETag is recomputed from the bytes), fills in ETags in listings, answers
+//! `NoSuchBucket` to uploads into a missing bucket, as S3 does, and `412 PreconditionFailed` to a
+//! `GET`/`HEAD` whose `If-Match` names another ETag.
+//!
+//! `s3s-fs` names temporary files with a per-process counter and deletes all of them at start-up,
+//! so two servers over one root corrupt each other's writes: [`crate::EmbeddedS3`] holds a lock
+//! for the server's life so that never happens.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -36,6 +45,103 @@ use tokio::io::AsyncReadExt;
 pub(crate) struct FsStore {
     fs: FileSystem,
     root: PathBuf,
+}
+
+/// The longest key S3 accepts, in bytes.
+const MAX_KEY_BYTES: usize = 1024;
+
+/// A `400 InvalidArgument` naming the refused `what` (`key`, `bucket`, `prefix`) and why.
+fn refuse(what: &str, value: &str, why: &str) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidArgument,
+        format!("{what} {value:?} is not allowed: {why}; use relative `/`-separated names without `.` or `..`"),
+    )
+}
+
+/// Why one `/`-separated segment of a key is unsafe on a file system, if it is.
+fn segment_problem(segment: &str) -> Option<&'static str> {
+    match segment {
+        "" => Some("it has an empty segment (`//`, or a leading or trailing `/`)"),
+        "." => Some("it has a `.` segment"),
+        ".." => Some("it has a `..` segment"),
+        _ => None,
+    }
+}
+
+/// Why `value` is unsafe as a key (or, with `prefix`, a list prefix, whose last segment may be
+/// empty), if it is: absolute, empty, `.`/`..`/empty segments, control bytes (NUL included).
+fn name_problem(value: &str, prefix: bool) -> Option<&'static str> {
+    if value.chars().any(char::is_control) {
+        return Some("it contains a control character");
+    }
+    if value.starts_with('/') {
+        return Some("it is absolute (starts with `/`)");
+    }
+    if prefix && value.is_empty() {
+        return None;
+    }
+    let segments: Vec<&str> = value.split('/').collect();
+    let last = segments.len() - 1;
+    segments
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| !(prefix && *i == last && s.is_empty()))
+        .find_map(|(_, s)| segment_problem(s))
+}
+
+/// Refuses an object key that could leave its bucket's folder or is not a plain file name there.
+pub(crate) fn check_key(key: &str) -> S3Result<()> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(S3Error::with_message(
+            S3ErrorCode::KeyTooLongError,
+            format!("key of {} bytes is longer than the {MAX_KEY_BYTES} bytes S3 allows", key.len()),
+        ));
+    }
+    match name_problem(key, false) {
+        Some(why) => Err(refuse("key", key, why)),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a list prefix that could reach outside its bucket's folder.
+fn check_prefix(prefix: Option<&str>) -> S3Result<()> {
+    match prefix.and_then(|p| name_problem(p, true).map(|why| (p, why))) {
+        Some((p, why)) => Err(refuse("prefix", p, why)),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a bucket name that is not one plain folder name.
+fn check_bucket(bucket: &str) -> S3Result<()> {
+    match name_problem(bucket, false).or_else(|| bucket.contains('/').then_some("it contains `/`")) {
+        Some(why) => Err(refuse("bucket", bucket, why)),
+        None => Ok(()),
+    }
+}
+
+/// Refuses an unsafe bucket or key.
+fn check_object(bucket: &str, key: &str) -> S3Result<()> {
+    check_bucket(bucket)?;
+    check_key(key)
+}
+
+/// Refuses an unsafe copy source (the bucket/key form; other forms `s3s-fs` refuses itself).
+fn check_copy_source(source: &dto::CopySource) -> S3Result<()> {
+    match source {
+        dto::CopySource::Bucket { bucket, key, .. } => check_object(bucket, key),
+        _ => Ok(()),
+    }
+}
+
+/// Whether an `If-Match` condition holds for an object whose ETag is `current` (`None`: no object).
+fn if_match_holds(condition: &dto::ETagCondition, current: Option<&str>) -> bool {
+    match (condition, current) {
+        (_, None) => false,
+        (dto::ETagCondition::ETag(expected), Some(current)) => {
+            dto::ETag::Strong(current.to_owned()).strong_cmp(expected)
+        }
+        _ => true,
+    }
 }
 
 impl FsStore {
@@ -148,6 +254,24 @@ impl FsStore {
         Some(md5.finalize().iter().map(|b| format!("{b:02x}")).collect())
     }
 
+    /// Fails with `412 PreconditionFailed` when `condition` (an `If-Match` header) does not hold for
+    /// the object's current ETag; `s3s-fs` ignores `If-Match` on reads.
+    async fn require_if_match(&self, bucket: &str, key: &str, condition: Option<&dto::ETagCondition>) -> S3Result<()> {
+        let Some(condition) = condition else { return Ok(()) };
+        let current = self.e_tag(bucket, key).await;
+        if if_match_holds(condition, current.as_deref()) {
+            return Ok(());
+        }
+        Err(S3Error::with_message(
+            S3ErrorCode::PreconditionFailed,
+            format!(
+                "s3://{bucket}/{key} has ETag {} now, not the one If-Match names: it changed since it was read; \
+                 re-run to pick up the new object",
+                current.as_deref().unwrap_or("(no object)")
+            ),
+        ))
+    }
+
     async fn fill_e_tags(&self, bucket: &str, contents: Option<&mut Vec<dto::Object>>) {
         for object in contents.into_iter().flatten() {
             if object.e_tag.is_none()
@@ -185,33 +309,71 @@ macro_rules! forward {
 
 impl S3 for FsStore {
     forward! {
-        create_bucket(CreateBucketInput) -> CreateBucketOutput;
-        get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
-        head_bucket(HeadBucketInput) -> HeadBucketOutput;
         list_buckets(ListBucketsInput) -> ListBucketsOutput;
-        upload_part(UploadPartInput) -> UploadPartOutput;
-        upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput;
-        list_parts(ListPartsInput) -> ListPartsOutput;
-        complete_multipart_upload(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput;
-        abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput;
     }
 
+    s3_method!(create_bucket(CreateBucketInput) -> CreateBucketOutput, |this, req| {
+        check_bucket(&req.input.bucket)?;
+        S3::create_bucket(&this.fs, req).await
+    });
+
+    s3_method!(get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput, |this, req| {
+        check_bucket(&req.input.bucket)?;
+        S3::get_bucket_location(&this.fs, req).await
+    });
+
+    s3_method!(head_bucket(HeadBucketInput) -> HeadBucketOutput, |this, req| {
+        check_bucket(&req.input.bucket)?;
+        S3::head_bucket(&this.fs, req).await
+    });
+
+    s3_method!(upload_part(UploadPartInput) -> UploadPartOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
+        S3::upload_part(&this.fs, req).await
+    });
+
+    s3_method!(upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
+        check_copy_source(&req.input.copy_source)?;
+        S3::upload_part_copy(&this.fs, req).await
+    });
+
+    s3_method!(list_parts(ListPartsInput) -> ListPartsOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
+        S3::list_parts(&this.fs, req).await
+    });
+
+    s3_method!(complete_multipart_upload(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
+        S3::complete_multipart_upload(&this.fs, req).await
+    });
+
+    s3_method!(abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
+        S3::abort_multipart_upload(&this.fs, req).await
+    });
+
     s3_method!(put_object(PutObjectInput) -> PutObjectOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
         this.require_bucket(&req.input.bucket).await?;
         S3::put_object(&this.fs, req).await
     });
 
     s3_method!(copy_object(CopyObjectInput) -> CopyObjectOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
+        check_copy_source(&req.input.copy_source)?;
         this.require_bucket(&req.input.bucket).await?;
         S3::copy_object(&this.fs, req).await
     });
 
     s3_method!(create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
         this.require_bucket(&req.input.bucket).await?;
         S3::create_multipart_upload(&this.fs, req).await
     });
 
     s3_method!(delete_bucket(DeleteBucketInput) -> DeleteBucketOutput, |this, req| {
+        check_bucket(&req.input.bucket)?;
         let bucket = req.input.bucket.clone();
         let output = S3::delete_bucket(&this.fs, req).await?;
         this.remove_bucket_sidecars(&bucket).await;
@@ -219,6 +381,7 @@ impl S3 for FsStore {
     });
 
     s3_method!(delete_object(DeleteObjectInput) -> DeleteObjectOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let output = S3::delete_object(&this.fs, req).await?;
         this.remove_sidecars_if_gone(&bucket, &key).await;
@@ -227,7 +390,9 @@ impl S3 for FsStore {
 
     s3_method!(delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput, |this, req| {
         let bucket = req.input.bucket.clone();
+        check_bucket(&bucket)?;
         let keys: Vec<String> = req.input.delete.objects.iter().map(|o| o.key.clone()).collect();
+        keys.iter().try_for_each(|key| check_key(key))?;
         let output = S3::delete_objects(&this.fs, req).await?;
         for key in &keys {
             this.remove_sidecars_if_gone(&bucket, key).await;
@@ -236,17 +401,23 @@ impl S3 for FsStore {
     });
 
     s3_method!(get_object(GetObjectInput) -> GetObjectOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
         this.drop_stale_sidecar(&req.input.bucket, &req.input.key).await;
+        this.require_if_match(&req.input.bucket, &req.input.key, req.input.if_match.as_ref()).await?;
         S3::get_object(&this.fs, req).await
     });
 
     s3_method!(head_object(HeadObjectInput) -> HeadObjectOutput, |this, req| {
+        check_object(&req.input.bucket, &req.input.key)?;
         this.drop_stale_sidecar(&req.input.bucket, &req.input.key).await;
+        this.require_if_match(&req.input.bucket, &req.input.key, req.input.if_match.as_ref()).await?;
         S3::head_object(&this.fs, req).await
     });
 
     s3_method!(list_objects(ListObjectsInput) -> ListObjectsOutput, |this, req| {
         let bucket = req.input.bucket.clone();
+        check_bucket(&bucket)?;
+        check_prefix(req.input.prefix.as_deref())?;
         let mut output = S3::list_objects(&this.fs, req).await?;
         this.fill_e_tags(&bucket, output.output.contents.as_mut()).await;
         Ok(output)
@@ -254,6 +425,8 @@ impl S3 for FsStore {
 
     s3_method!(list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output, |this, req| {
         let bucket = req.input.bucket.clone();
+        check_bucket(&bucket)?;
+        check_prefix(req.input.prefix.as_deref())?;
         let mut output = S3::list_objects_v2(&this.fs, req).await?;
         this.fill_e_tags(&bucket, output.output.contents.as_mut()).await;
         Ok(output)

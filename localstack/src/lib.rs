@@ -36,7 +36,7 @@ mod watchdog;
 pub use backend::{Backend, EMBEDDED_VERSION, RunningBackend, embedded_data_dir};
 pub use container::{DEFAULT_IMAGE, GATEWAY_PORT, IMAGE_ENV, LOCAL_IMAGE, LocalStackContainer};
 pub use credentials::Credentials;
-pub use embedded::EmbeddedS3;
+pub use embedded::{EmbeddedS3, lock_path};
 pub use endpoint::S3Endpoint;
 pub use error::LocalAwsError;
 pub use external::ExternalS3;

@@ -27,14 +27,19 @@ fn backend_names_round_trip() {
 }
 
 #[tokio::test]
-async fn embedded_backend_starts_with_local_credentials() {
+async fn embedded_backend_starts_with_a_fresh_secret() {
     let dir = tempfile::tempdir().unwrap();
     let running = Backend::Embedded.start(dir.path()).await.unwrap();
     assert_eq!(running.backend(), Backend::Embedded);
     assert_eq!(running.version(), EMBEDDED_VERSION);
     assert!(running.startup() < Duration::from_secs(1), "{:?}", running.startup());
     let endpoint = running.endpoint();
-    assert_eq!(endpoint.credentials, Credentials::local());
+    let local = Credentials::local();
+    assert_eq!(
+        (endpoint.credentials.access_key_id.as_str(), endpoint.credentials.region.as_str()),
+        ("workbench", "us-east-1")
+    );
+    assert_ne!(endpoint.credentials.secret_access_key, local.secret_access_key, "the public secret is refused");
     endpoint.create_bucket("raw").await.unwrap();
     assert!(embedded_data_dir(dir.path()).join("raw").is_dir());
     assert!(dir.path().join("s3/raw").is_dir(), "the state directory's s3/ holds the buckets");

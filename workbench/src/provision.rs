@@ -3,7 +3,10 @@
 //!
 //! A file whose MD5 equals the object's ETag is not uploaded again (the embedded S3's ETags, like S3's for
 //! single-part uploads, are the MD5 of the bytes), so a cached re-run stays fast. Local MD5s are kept in a small
-//! index keyed by path, size and modification time, so large fixtures are not re-hashed on every run. Every
+//! index keyed by path, size, inode, and modification and status-change times in nanoseconds, so large fixtures
+//! are not re-hashed on every run. The change time (ctime) cannot be set back by a program, so an edit that keeps
+//! a file's size and restores its mtime still re-hashes it (and re-uploads it); so does a file replaced by a
+//! rename (a new inode). Every
 //! upload is a single PUT for the same reason: a multipart upload's ETag is not the file's MD5.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -175,7 +178,7 @@ fn fixture_files(dir: &Path) -> Result<BTreeMap<String, PathBuf>, ProvisionError
     Ok(files)
 }
 
-/// MD5s of local files, valid while a file's size and modification time are unchanged.
+/// MD5s of local files, valid while a file's size, inode, modification and change times are unchanged.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Md5Index {
     files: BTreeMap<String, Md5Entry>,
@@ -188,7 +191,28 @@ struct Md5Entry {
     size: u64,
     mtime_s: u64,
     mtime_ns: u32,
+    /// The inode (0 off Unix).
+    inode: u64,
+    /// The status-change time (0 off Unix): any write or `touch` moves it, and nothing can set it back.
+    ctime_s: i64,
+    ctime_ns: i64,
     md5: String,
+}
+
+/// What identifies a file's content without reading it: size, mtime, inode, ctime.
+type StatKey = (u64, u64, u32, u64, i64, i64);
+
+/// The [`StatKey`] of `meta`.
+fn stat_key(meta: &std::fs::Metadata) -> StatKey {
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+    #[cfg(unix)]
+    let (inode, ctime_s, ctime_ns) = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.ino(), meta.ctime(), meta.ctime_nsec())
+    };
+    #[cfg(not(unix))]
+    let (inode, ctime_s, ctime_ns) = (0, 0, 0);
+    (meta.len(), mtime.as_secs(), mtime.subsec_nanos(), inode, ctime_s, ctime_ns)
 }
 
 impl Md5Index {
@@ -212,20 +236,21 @@ impl Md5Index {
         }
     }
 
-    /// The lower-case hex MD5 of the file at `path`, from the index when size and mtime match.
+    /// The lower-case hex MD5 of the file at `path`, from the index when its [`StatKey`] matches.
     fn md5(&mut self, path: &Path) -> Result<String, ProvisionError> {
         let read_error = |source| ProvisionError::ReadLocal { path: path.to_path_buf(), source };
         let meta = std::fs::metadata(path).map_err(read_error)?;
-        let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
         let key = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
-        let (size, mtime_s, mtime_ns) = (meta.len(), mtime.as_secs(), mtime.subsec_nanos());
+        let stat = stat_key(&meta);
         if let Some(entry) = self.files.get(&key)
-            && (entry.size, entry.mtime_s, entry.mtime_ns) == (size, mtime_s, mtime_ns)
+            && (entry.size, entry.mtime_s, entry.mtime_ns, entry.inode, entry.ctime_s, entry.ctime_ns) == stat
         {
             return Ok(entry.md5.clone());
         }
         let md5 = md5_file(path).map_err(read_error)?;
-        self.files.insert(key, Md5Entry { size, mtime_s, mtime_ns, md5: md5.clone() });
+        let (size, mtime_s, mtime_ns, inode, ctime_s, ctime_ns) = stat;
+        let entry = Md5Entry { size, mtime_s, mtime_ns, inode, ctime_s, ctime_ns, md5: md5.clone() };
+        self.files.insert(key, entry);
         self.changed = true;
         Ok(md5)
     }

@@ -236,7 +236,14 @@ async fn prepare(
                 running.version(),
                 state.pid
             )),
-            Session::Own(_) => {
+            Session::Attached(owner, _) => run.say(&format!(
+                "S3 at {} ({}; the embedded backend of pid {} ({}), attached)",
+                endpoint.url,
+                running.version(),
+                owner.pid,
+                owner.by
+            )),
+            Session::Own(..) => {
                 let startup = report::duration(running.startup().as_millis() as u64);
                 run.say(&format!("S3 at {} ({}, up in {startup})", endpoint.url, running.version()));
             }

@@ -71,7 +71,14 @@ fn up_status_and_down_manage_an_embedded_backend_that_wb_run_uses() {
     assert!(workbench::sys::process_start_ticks(state.pid).is_some_and(|t| Some(t) == state.pid_start_ticks));
     let state_json: Value =
         serde_json::from_str(&std::fs::read_to_string(root.path().join(".workbench/aws.json")).unwrap()).unwrap();
-    assert_eq!(state_json["credentials"], "local", "no secret in the state file");
+    // The state file holds this start's random secret, so it is readable by its owner only.
+    let secret = state_json["credentials"]["inline"]["secret_access_key"].as_str().unwrap();
+    assert_eq!(secret.len(), 64, "{state_json}");
+    assert_ne!(secret, localstack::Credentials::local().secret_access_key);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(root.path().join(".workbench/aws.json")).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
 
     // `wb run` without --aws uses it (and says so), and its data lands in the served `.workbench/s3`.
     let run = root.run(&["run", "--market", "foobar-au", "--stage", "ingest"]);
@@ -104,6 +111,7 @@ fn up_status_and_down_manage_an_embedded_backend_that_wb_run_uses() {
     let json = root.run(&["aws", "status", "--json"]);
     let json: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["running"]["endpoint"], state.endpoint.as_str());
+    assert_eq!(json["running"]["credentials"]["inline"]["secret_access_key"], "******", "no secret in the status");
     assert_eq!(json["running"]["not_answering"], Value::Null);
     let raw = json["running"]["buckets"].as_array().unwrap().iter().find(|b| b["name"] == "raw").unwrap().clone();
     let fixture_bytes: u64 = ["customers.csv", "orders.csv", "interactions.csv", "_manifest.json"]
@@ -245,8 +253,16 @@ fn closed_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
 }
 
-fn with_endpoint(mut command: std::process::Command, url: &str) -> std::process::Command {
-    let local = localstack::Credentials::local();
+fn with_endpoint(command: std::process::Command, url: &str) -> std::process::Command {
+    with_endpoint_as(command, url, localstack::Credentials::local())
+}
+
+/// `with_endpoint` with the credentials of a running backend (the embedded one has a random secret per start).
+fn with_endpoint_as(
+    mut command: std::process::Command,
+    url: &str,
+    local: localstack::Credentials,
+) -> std::process::Command {
     command
         .env("AWS_ENDPOINT_URL", url)
         .env("AWS_ACCESS_KEY_ID", local.access_key_id)
@@ -560,7 +576,8 @@ fn a_transient_503_is_retried_and_every_retry_is_a_log_line() {
     let upstream = state.endpoint.trim_start_matches("http://").to_string();
     let (url, failed) = flaky_proxy(upstream, |line| line.starts_with("GET /raw/foobar-au/_manifest.json "));
 
-    let output = with_endpoint(root.wb(), &url)
+    let credentials = state.s3_endpoint().credentials;
+    let output = with_endpoint_as(root.wb(), &url, credentials.clone())
         .args(["run", "--aws", "endpoint", "--market", "foobar-au", "--stage", "ingest", "--json"])
         .output()
         .unwrap();
@@ -583,7 +600,7 @@ fn a_transient_503_is_retried_and_every_retry_is_a_log_line() {
 
     // Without --json the retry shows under the market.
     failed.store(0, Ordering::SeqCst);
-    let human = with_endpoint(root.wb(), &url)
+    let human = with_endpoint_as(root.wb(), &url, credentials)
         .args(["run", "--aws", "endpoint", "--market", "foobar-au", "--stage", "ingest"])
         .output()
         .unwrap();

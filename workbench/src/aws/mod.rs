@@ -5,6 +5,7 @@
 //! runs ([`session::choose`]). `status` shows what runs where and the measured start-up times, `down` stops it,
 //! `venv` prepares the LocalStack venv. Concurrent `up` and `down` serialise on `.workbench/aws.lock`.
 
+pub mod owner;
 pub mod serve;
 pub mod session;
 pub mod state;
@@ -406,8 +407,10 @@ async fn status(json: bool) -> u8 {
     EXIT_OK
 }
 
-async fn running_status(workspace: &Workspace, state: AwsState) -> RunningStatus {
+async fn running_status(workspace: &Workspace, mut state: AwsState) -> RunningStatus {
     let endpoint = state.s3_endpoint();
+    // The status is printed; the secret stays in the mode-0600 state file.
+    state.credentials = state.credentials.redacted();
     let not_answering = session::answers(&endpoint).await.err();
     let mut buckets = Vec::new();
     for name in workspace.settings().buckets.all() {
@@ -444,7 +447,8 @@ async fn count(endpoint: &S3Endpoint, bucket: &str) -> Result<(u64, u64), String
 /// Starts a throwaway embedded S3 in a temporary directory and returns its start-up time.
 pub async fn measure_embedded() -> Result<Duration, LocalAwsError> {
     let dir = throwaway_dir();
-    let result = EmbeddedS3::start(&dir, Credentials::local()).await;
+    // The data folder inside the throwaway directory, so its lock file (beside it) is removed with it.
+    let result = EmbeddedS3::start(&dir.join("s3"), Credentials::local()).await;
     let startup = match result {
         Ok(server) => {
             let startup = server.startup();

@@ -18,8 +18,9 @@ pub const STATE_FILE: &str = "aws.json";
 /// Name of the start-up measurements file in `.workbench/`.
 pub const STARTUPS_FILE: &str = "aws-startups.json";
 
-/// Where the credentials of a running backend come from. Secrets are never written to the state file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where the credentials of a running backend come from. Only the embedded backend's per-start random secret
+/// is written to the state file (mode 0600); LocalStack accepts the public local pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialsSource {
     /// The fixed local credentials every local backend accepts ([`Credentials::local`]).
@@ -27,13 +28,51 @@ pub enum CredentialsSource {
     /// The usual AWS variables of the reading process (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
     /// `AWS_REGION`).
     Environment,
+    /// The key pair itself: the embedded server's random secret for this start.
+    Inline {
+        /// `AWS_ACCESS_KEY_ID`.
+        access_key_id: String,
+        /// `AWS_SECRET_ACCESS_KEY` (`******` where shown, see [`CredentialsSource::redacted`]).
+        secret_access_key: String,
+        /// `AWS_REGION`.
+        region: String,
+    },
 }
 
 impl CredentialsSource {
+    /// The source of `credentials`: [`CredentialsSource::Local`] for the public local pair, else inline.
+    pub fn of(credentials: &Credentials) -> Self {
+        if *credentials == Credentials::local() {
+            return CredentialsSource::Local;
+        }
+        CredentialsSource::Inline {
+            access_key_id: credentials.access_key_id.clone(),
+            secret_access_key: credentials.secret_access_key.clone(),
+            region: credentials.region.clone(),
+        }
+    }
+
+    /// The same with an inline secret replaced by `******`, for `wb aws status --json`.
+    pub fn redacted(&self) -> Self {
+        match self {
+            CredentialsSource::Inline { access_key_id, region, .. } => CredentialsSource::Inline {
+                access_key_id: access_key_id.clone(),
+                secret_access_key: "******".into(),
+                region: region.clone(),
+            },
+            other => other.clone(),
+        }
+    }
+
     /// The credentials this source names; `Environment` falls back to the local ones for variables that are
     /// not set.
-    pub fn credentials(self) -> Credentials {
+    pub fn credentials(&self) -> Credentials {
         match self {
+            CredentialsSource::Inline { access_key_id, secret_access_key, region } => Credentials {
+                access_key_id: access_key_id.clone(),
+                secret_access_key: secret_access_key.clone(),
+                region: region.clone(),
+            },
             CredentialsSource::Local => Credentials::local(),
             CredentialsSource::Environment => {
                 let local = Credentials::local();
@@ -90,7 +129,7 @@ impl AwsState {
         Self {
             backend: running.backend(),
             endpoint: running.endpoint().url,
-            credentials: CredentialsSource::Local,
+            credentials: CredentialsSource::of(&running.endpoint().credentials),
             pid,
             pid_start_ticks: crate::sys::process_start_ticks(pid),
             localstack_pid,
@@ -119,7 +158,7 @@ impl AwsState {
             .unwrap_or(0)
     }
 
-    /// Writes the state file atomically.
+    /// Writes the state file atomically, readable by its owner only (it may hold a secret).
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         write_atomic(path, &serde_json::to_vec_pretty(self).expect("state serialises"))
     }
@@ -248,14 +287,21 @@ pub fn millis(d: Duration) -> f64 {
     d.as_micros() as f64 / 1000.0
 }
 
-/// Writes `bytes` to a temporary file next to `path`, then renames it onto `path`.
+/// Writes `bytes` to a temporary file next to `path` created with mode 0600 (the state files may hold the
+/// embedded server's secret), then renames it onto `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut file| file.write_all(bytes));
+    written.and_then(|()| std::fs::rename(&tmp, path)).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }

@@ -270,7 +270,12 @@ async fn start_backend(
             return;
         }
     }
-    match Session::start(&workspace, choice, "wb (tui)").await {
+    // Attaching to (or waiting for) another process's embedded S3 is said in the log pane, not on stderr.
+    let note_msgs = msgs.clone();
+    let say = move |note: String| {
+        let _ = note_msgs.send(Msg::Log(log("wb", LogLevel::Info, note)));
+    };
+    match Session::start_with(&workspace, choice, "wb (tui)", &say).await {
         Ok(running) => {
             let url = running.endpoint().url.clone();
             let _ = msgs.send(Msg::Log(log(
