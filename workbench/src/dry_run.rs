@@ -9,7 +9,6 @@
 //! of a stage is the median of its recorded non-cached durations for the market ("no history" when there are
 //! none); the total over the misses is set against the 15-minute budget. Nothing is recorded in the history.
 
-
 use pipeline_core::engine::KeyParts;
 use pipeline_core::{Event, Stage};
 use rusqlite::params;
