@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use markets::MarketId;
 use pipeline_core::events::LogLevel;
 use pipeline_core::{Event, Stage, StageRecord, StageStatus};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
-use workbench::cli::MarketId;
-use workbench::supervisor::Update;
+use workbench::services::supervisor::Update;
 use workbench::tui::app::{App, Effect, Msg};
 use workbench::tui::event_loop::{self, KeyInput};
 

@@ -29,7 +29,7 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use workbench::watch::{build_args, runner_binary};
+use workbench::services::build::{build_args, runner_binary};
 use workbench_affected::classify::classify;
 use workbench_affected::{Declarations, FileStatus, stage_list};
 
@@ -164,7 +164,7 @@ fn run() -> Result<i32, Stop> {
 
     // Warm caches: the runner built from the current sources, and every stage of the market served from cache
     // (after one untimed run of the market when they are cold).
-    let target = workbench::cargo::target_dir(root);
+    let target = workbench::services::build::target_dir(root);
     let runner = runner_binary(&target, options.release, None);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let build = build_args(options.release);

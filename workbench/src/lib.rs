@@ -15,28 +15,14 @@
 //! coverage per crate, patch coverage and the hook override matrix against the thresholds (`workbench-coverage`).
 //! [`check_cmd`] is `wb check`, the reviewer's one command: all of those in one verdict and report.
 
-pub mod affected_cmd;
-pub mod aws;
-pub mod cargo;
-pub mod check_cmd;
 pub mod cli;
-pub mod coverage_cmd;
-pub mod diff_cmd;
-pub mod dry_run;
+pub mod commands;
 pub mod git;
 pub mod history;
-pub mod kpi;
-pub mod output;
-pub mod provision;
-pub mod quality_history;
-pub mod recorder;
-pub mod report;
-pub mod run;
-pub mod runs_cmd;
-pub mod supervisor;
+pub mod present;
+pub mod services;
 pub mod sys;
 pub mod tui;
-pub mod watch;
 pub mod workspace;
 
 /// The runner, the child process of `wb run` (its own crate and `wb-runner` binary; see [`workbench_runner`]).
@@ -47,37 +33,37 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::supervisor::RunnerCommand;
+use crate::services::supervisor::RunnerCommand;
 
 /// Parses the command line and runs it; the binary's whole `main`.
 pub fn main() -> ExitCode {
     // `wb` alone opens the terminal workbench.
     if std::env::args_os().len() == 1 {
-        return tui::main(tui::TuiArgs::default());
+        return tui::main(cli::TuiArgs::default());
     }
     let cli = Cli::parse();
     match cli.command {
         Command::Runner(args) => runner::main(args),
-        Command::Affected(args) => ExitCode::from(affected_cmd::main(&args)),
+        Command::Affected(args) => ExitCode::from(commands::affected::main(&args)),
         Command::Watch(args) => match runtime() {
-            Ok(runtime) => ExitCode::from(runtime.block_on(watch::watch(args))),
+            Ok(runtime) => ExitCode::from(runtime.block_on(commands::watch::watch(args))),
             Err(code) => code,
         },
         Command::Tui(args) => tui::main(args),
-        Command::Runs(args) => ExitCode::from(runs_cmd::runs(&args)),
-        Command::Show(args) => ExitCode::from(runs_cmd::show(&args)),
+        Command::Runs(args) => ExitCode::from(commands::runs::runs(&args)),
+        Command::Show(args) => ExitCode::from(commands::runs::show(&args)),
         Command::Diff(args) => match runtime() {
-            Ok(runtime) => ExitCode::from(runtime.block_on(diff_cmd::diff(args))),
+            Ok(runtime) => ExitCode::from(runtime.block_on(commands::diff::diff(args))),
             Err(code) => code,
         },
-        Command::Explore(args) => ExitCode::from(diff_cmd::explore(&args)),
-        Command::Coverage(args) => ExitCode::from(coverage_cmd::main(&args)),
+        Command::Explore(args) => ExitCode::from(commands::diff::explore(&args)),
+        Command::Coverage(args) => ExitCode::from(commands::coverage::main(&args)),
         Command::Check(args) => match runtime() {
-            Ok(runtime) => ExitCode::from(runtime.block_on(check_cmd::check(args))),
+            Ok(runtime) => ExitCode::from(runtime.block_on(commands::check::check(args))),
             Err(code) => code,
         },
         Command::Aws(args) => match runtime() {
-            Ok(runtime) => ExitCode::from(runtime.block_on(aws::main(args))),
+            Ok(runtime) => ExitCode::from(runtime.block_on(commands::aws::main(args))),
             Err(code) => code,
         },
         Command::Run(args) => {
@@ -85,7 +71,7 @@ pub fn main() -> ExitCode {
                 Ok(runner) => runner,
                 Err(message) => {
                     eprintln!("error: {message}");
-                    return ExitCode::from(run::EXIT_ERROR);
+                    return ExitCode::from(commands::run::EXIT_ERROR);
                 }
             };
             let runtime = match runtime() {
@@ -93,8 +79,8 @@ pub fn main() -> ExitCode {
                 Err(code) => return code,
             };
             let command_line = std::iter::once("wb".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>();
-            let invocation = run::Invocation { args, runner, command_line: command_line.join(" ") };
-            ExitCode::from(runtime.block_on(run::run(invocation)))
+            let invocation = commands::run::Invocation { args, runner, command_line: command_line.join(" ") };
+            ExitCode::from(runtime.block_on(commands::run::run(invocation)))
         }
     }
 }
@@ -116,6 +102,6 @@ fn run_runner(runner: Option<&std::path::Path>) -> Result<RunnerCommand, String>
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
         eprintln!("error: cannot start the async runtime: {e}; check the process limits");
-        ExitCode::from(run::EXIT_ERROR)
+        ExitCode::from(commands::run::EXIT_ERROR)
     })
 }

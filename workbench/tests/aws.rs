@@ -17,10 +17,10 @@ use localstack::{Backend, S3Endpoint};
 use object_store::ObjectStoreExt;
 use pipeline_core::{RunStatus, Stage};
 use serde_json::Value;
-use workbench::aws::session::{VENV_MESSAGE, lost_message};
-use workbench::aws::startup_text;
-use workbench::aws::state::AwsState;
 use workbench::history::HistoryStatus;
+use workbench::services::aws::session::{VENV_MESSAGE, lost_message};
+use workbench::services::aws::startup_text;
+use workbench::services::aws::state::AwsState;
 
 const NOT_RUNNING: &str = "no local AWS backend is running";
 

@@ -358,7 +358,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 #[test]
 fn revisions_resolve_with_base_as_the_merge_base_with_main() {
-    use workbench::diff_cmd::revision::{self, RevisionError};
+    use workbench::services::revision::{self, RevisionError};
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     git(root, &["init", "-q"]);
@@ -394,7 +394,7 @@ fn revisions_resolve_with_base_as_the_merge_base_with_main() {
 
 #[test]
 fn against_base_runs_the_base_revision_in_a_worktree_and_diffs_its_output() {
-    use workbench::diff_cmd::revision;
+    use workbench::services::revision;
     // A repository whose main branch has the committed fixtures and whose feature branch drops customer C000007.
     let root = Root::with_fixtures(&["foobar-au"]);
     std::fs::write(root.path().join(".gitignore"), "/.workbench\n").unwrap();

@@ -10,7 +10,7 @@ use pipeline_core::CheckStatus::{Alert, Fail, Pass};
 use pipeline_core::RunStatus;
 use pipeline_core::Stage::{Ingest, Validate};
 use workbench::history::{History, HistoryStatus};
-use workbench::kpi::{CheckCounts, FullRun, HitRate, Kpis, Verdict};
+use workbench::services::kpi::{CheckCounts, FullRun, HitRate, Kpis, Verdict};
 use workbench_coverage::Thresholds;
 
 const AU: &str = "foobar-au";

@@ -3,9 +3,9 @@
 mod common;
 
 use localstack::{Credentials, EmbeddedS3};
+use markets::MarketId;
 use pipeline_core::Buckets;
-use workbench::cli::MarketId;
-use workbench::provision::provision;
+use workbench::services::provision::provision;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_new_or_changed_fixture_files_are_uploaded_and_raw_mirrors_the_folder() {

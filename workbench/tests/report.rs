@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use pipeline_core::{RunStatus, Stage, StageRecord, StageStatus};
-use workbench::report::{MarketSummary, summary};
+use workbench::present::report::{MarketSummary, summary};
 
 fn record(stage: Stage, status: StageStatus, cache_hit: bool, duration_ms: u64) -> StageRecord {
     StageRecord {

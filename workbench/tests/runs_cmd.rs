@@ -191,7 +191,7 @@ fn runs_and_show_print_the_history_as_text_and_json() {
     let real_row = history.run(&real).unwrap().unwrap();
     let cells: Vec<&str> = got[1].split_whitespace().collect();
     assert_eq!(cells[2..7], [real.as_str(), "-", "embedded", "foobar-au", "all"], "{text}");
-    assert_eq!(cells[7], workbench::report::duration(real_row.duration_ms.unwrap()));
+    assert_eq!(cells[7], workbench::present::report::duration(real_row.duration_ms.unwrap()));
     assert_eq!(cells[8], real_row.status.as_str());
     assert!(["ok", "alert"].contains(&cells[8]), "{text}");
     // Started is local time: this zone is 10 hours ahead of the UTC stored.

@@ -6,11 +6,11 @@
 use std::time::Duration;
 
 use localstack::{Credentials, S3Endpoint};
+use markets::MarketId;
 use pipeline_core::{Buckets, Event, RunStatus};
 use tokio::sync::mpsc;
-use workbench::cli::MarketId;
 use workbench::runner::RunnerEnv;
-use workbench::supervisor::{Cancel, ExitHow, MarketJob, RunnerCommand, Supervisor, Update};
+use workbench::services::supervisor::{Cancel, ExitHow, MarketJob, RunnerCommand, Supervisor, Update};
 
 fn env() -> RunnerEnv {
     RunnerEnv {

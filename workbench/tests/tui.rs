@@ -10,16 +10,16 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use markets::MarketId;
 use pipeline_core::{CheckResult, CheckStatus, Event, RunStatus, Stage, StageRecord, StageStatus};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 use tokio::sync::mpsc;
-use workbench::cli::MarketId;
 use workbench::history::{History, MarketEnd, NewRun, RunEnd};
-use workbench::supervisor::{Exit, ExitHow, Update};
+use workbench::services::build::RunnerSource;
+use workbench::services::supervisor::{Exit, ExitHow, Update};
 use workbench::tui::app::{App, CellHistory, CellStatus, Effect, Header, Msg, Overlay, Request};
-use workbench::tui::build::RunnerSource;
 use workbench::tui::event_loop::{self, KeyInput};
 use workbench::tui::exec::Executor;
 use workbench::tui::keys::Screen;
@@ -623,7 +623,10 @@ async fn watch_mode_reruns_a_market_when_its_fixture_is_saved() {
     assert_eq!(app.last_feedback.map(|d| d.as_millis() as u64), run.feedback_ms);
     let text = screen_text(&terminal);
     assert!(text.contains(" watch "), "{text}");
-    assert!(text.contains(&format!("feedback {}", workbench::report::duration(run.feedback_ms.unwrap()))), "{text}");
+    assert!(
+        text.contains(&format!("feedback {}", workbench::present::report::duration(run.feedback_ms.unwrap()))),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,12 +10,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
+use markets::MarketId;
 use pipeline_core::Stage;
 use ratatui::style::Color;
 use tokio::sync::mpsc;
-use workbench::cli::MarketId;
+use workbench::services::build::RunnerSource;
+use workbench::services::diff::Sides;
 use workbench::tui::app::{App, Effect, Msg, Overlay};
-use workbench::tui::build::RunnerSource;
 use workbench::tui::diff_screen::{Against, DiffRequest, Phase};
 use workbench::tui::exec::Executor;
 use workbench::tui::keys::Screen;
@@ -29,7 +30,7 @@ fn golden_recommend(market: &str) -> polars::prelude::DataFrame {
             .iter()
             .collect();
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    workbench::diff_cmd::read_export_csv(&bytes).unwrap()
+    workbench::services::diff::read_export_csv(&bytes).unwrap()
 }
 
 /// The recommend diff foobar-br (A) → foobar-au (B) of the golden outputs.
@@ -104,10 +105,10 @@ fn enter_asks_for_the_picked_diff_and_the_base_means_the_merge_base() {
     assert_eq!(app.diff.as_ref().unwrap().phase, Phase::Computing(request.clone()));
     assert_eq!(app.status_line, "computing the diff recommend: foobar-br vs foobar-au…");
     // Side A is the picked market, side B the cell's market: `wb diff --stage recommend foobar-br foobar-au`.
-    let args = request.args();
+    let query = request.query();
     assert_eq!(
-        (args.stage, args.markets.clone(), args.market.clone(), args.against.clone()),
-        (Stage::Recommend, vec![market("foobar-br"), market("foobar-au")], None, None)
+        (query.stage, query.sides),
+        (Stage::Recommend, Sides::Markets(market("foobar-br"), market("foobar-au")))
     );
 
     let mut app = self::app();
@@ -118,11 +119,7 @@ fn enter_asks_for_the_picked_diff_and_the_base_means_the_merge_base() {
     let effects = app.handle(key(KeyCode::Enter));
     let base = DiffRequest { market: market("foobar-au"), stage: Stage::Ingest, against: Against::Base };
     assert_eq!(effects, vec![Effect::LoadDiff(base.clone())]);
-    let args = base.args();
-    assert_eq!(
-        (args.markets.len(), args.market, args.against.as_deref()),
-        (0, Some(market("foobar-au")), Some("base"))
-    );
+    assert_eq!(base.query().sides, Sides::Against { market: market("foobar-au"), against: "base".to_string() });
     // Enter while computing asks nothing more.
     assert!(app.handle(key(KeyCode::Enter)).is_empty());
 }

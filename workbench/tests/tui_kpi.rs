@@ -10,7 +10,7 @@ use pipeline_core::CheckStatus::{self, Alert, Fail, Pass};
 use pipeline_core::{RunStatus, Stage};
 use ratatui::style::Color;
 use workbench::history::History;
-use workbench::kpi::{Kpis, WINDOW};
+use workbench::services::kpi::{Kpis, WINDOW};
 use workbench::tui::app::{App, Effect, Header, Msg, Overlay};
 use workbench::tui::keys::Screen;
 use workbench_coverage::Thresholds;

@@ -1,6 +1,8 @@
 //! The market registry: every market the workbench knows, by id. Adding a market is one crate under `markets/`
 //! plus one line in [`REGISTRY`] (see `markets/README.md`).
 
+use std::fmt;
+
 use pipeline_core::{Market, PipelineError, Result};
 
 /// Loads one market.
@@ -52,5 +54,37 @@ mod tests {
             err.to_string(),
             "unknown market 'foobar-xx': use one of foobar-au, foobar-br, foobar-ca, foobar-jp, foobar-de"
         );
+    }
+}
+
+/// A registered market id, checked against the registry when parsed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MarketId(String);
+
+impl MarketId {
+    /// Checks `id` against the registry; the error lists the known markets.
+    pub fn parse(id: &str) -> std::result::Result<Self, String> {
+        let known = ids();
+        if known.contains(&id) {
+            Ok(Self(id.to_string()))
+        } else {
+            Err(format!("unknown market '{id}': use one of {}", known.join(", ")))
+        }
+    }
+
+    /// Every registered market, in registry order.
+    pub fn all() -> Vec<Self> {
+        ids().into_iter().map(|id| Self(id.to_string())).collect()
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MarketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }

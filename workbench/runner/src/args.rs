@@ -3,43 +3,12 @@
 //! rest of the runner, and of the workbench, never handles raw strings.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::NaiveDate;
 use clap::Args;
 use pipeline_core::Stage;
 
-/// A registered market id, checked against the registry when parsed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct MarketId(String);
-
-impl MarketId {
-    /// Checks `id` against the registry; the error lists the known markets.
-    pub fn parse(id: &str) -> Result<Self, String> {
-        let known = markets::ids();
-        if known.contains(&id) {
-            Ok(Self(id.to_string()))
-        } else {
-            Err(format!("unknown market '{id}': use one of {}", known.join(", ")))
-        }
-    }
-
-    /// Every registered market, in registry order.
-    pub fn all() -> Vec<Self> {
-        markets::ids().into_iter().map(|id| Self(id.to_string())).collect()
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for MarketId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use markets::MarketId;
 
 /// Options of the hidden `wb runner`; the S3 endpoint, credentials and bucket names come from the environment
 /// (see [`crate`]).

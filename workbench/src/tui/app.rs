@@ -10,15 +10,15 @@ use crossterm::event::{KeyCode, KeyEvent};
 use pipeline_core::events::LogLevel;
 use pipeline_core::{Event, RunStatus, Stage, StageStatus};
 
-use crate::cli::MarketId;
 use crate::history::{RunDetail, RunRow};
-use crate::kpi::Kpis;
-use crate::supervisor::Update;
+use crate::services::kpi::Kpis;
+use crate::services::supervisor::Update;
 use crate::tui::coverage_screen::{CoverageLoad, CoverageScreen};
 use crate::tui::diff_screen::{DiffRequest, DiffScreen};
 use crate::tui::explorer_screen::ExplorerScreen;
 use crate::tui::keys::{self, Action, Key, Screen};
 use crate::tui::palette;
+use markets::MarketId;
 
 /// How many lines PgUp and PgDn scroll the diff and explorer screens.
 pub const PAGE: usize = 15;
@@ -946,7 +946,7 @@ impl App {
                     record.stage.name(),
                     record.status.as_str(),
                     record.rows,
-                    crate::report::duration(record.duration_ms),
+                    crate::present::report::duration(record.duration_ms),
                     if record.cache_hit { " cached" } else { "" }
                 );
                 let level = match record.status {
@@ -988,7 +988,7 @@ impl App {
                     RunStatus::Alert | RunStatus::Cancelled => LogLevel::Warn,
                     RunStatus::Fail | RunStatus::Error => LogLevel::Error,
                 };
-                let mut text = format!("{} in {}", status.as_str(), crate::report::duration(duration_ms));
+                let mut text = format!("{} in {}", status.as_str(), crate::present::report::duration(duration_ms));
                 if let Some(error) = error {
                     text.push_str(&format!(": {error}"));
                 }
@@ -1032,7 +1032,7 @@ impl App {
             {
                 let feedback = origin.elapsed();
                 self.last_feedback = Some(feedback);
-                let text = crate::report::duration(feedback.as_millis() as u64);
+                let text = crate::present::report::duration(feedback.as_millis() as u64);
                 self.status_line = format!("{} · feedback {text} from save to results", self.status_line);
                 if let Some(run_id) = active.run_id {
                     ended.push(Effect::RecordFeedback { run_id, ms: feedback.as_millis() as u64 });

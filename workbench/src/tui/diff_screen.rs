@@ -13,8 +13,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use workbench_diff::StageDiff;
 use workbench_diff::model::{ColumnStats, TableDiff};
 
-use crate::cli::MarketId;
-use crate::diff_cmd::DiffArgs;
+use crate::services::diff::{DiffQuery, Sides};
+use markets::MarketId;
 
 /// How many changed rows the screen asks the diff to sample per table.
 pub const SAMPLE_ROWS: usize = 20;
@@ -50,25 +50,13 @@ pub struct DiffRequest {
 }
 
 impl DiffRequest {
-    /// The `wb diff` arguments that compute it (the same command headless).
-    pub fn args(&self) -> DiffArgs {
-        let (markets, market, against) = match &self.against {
-            Against::Market(other) => (vec![other.clone(), self.market.clone()], None, None),
-            Against::Base => (Vec::new(), Some(self.market.clone()), Some("base".to_string())),
+    /// The query that computes it (what `wb diff` asks the diff service too).
+    pub fn query(&self) -> DiffQuery {
+        let sides = match &self.against {
+            Against::Market(other) => Sides::Markets(other.clone(), self.market.clone()),
+            Against::Base => Sides::Against { market: self.market.clone(), against: "base".to_string() },
         };
-        DiffArgs {
-            stage: self.stage,
-            markets,
-            market,
-            against,
-            keys: Vec::new(),
-            table: None,
-            tolerance: 0.0,
-            sample: SAMPLE_ROWS,
-            json: false,
-            markdown: false,
-            aws: None,
-        }
+        DiffQuery { sample: SAMPLE_ROWS, ..DiffQuery::new(self.stage, sides) }
     }
 
     /// How the screen names it: `recommend: foobar-br vs foobar-au`.

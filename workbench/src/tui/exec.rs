@@ -13,17 +13,17 @@ use pipeline_core::{RunStatus, Stage};
 use tokio::sync::{Mutex, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::aws::session::{self, Session};
-use crate::cli::MarketId;
 use crate::history::RunDetail;
 use crate::history::{History, NewRun};
-use crate::kpi::Kpis;
-use crate::recorder::Recorder;
 use crate::runner::RunnerEnv;
-use crate::supervisor::{Cancel, MarketJob, RunnerCommand, Supervisor};
+use crate::services::aws::session::{self, Session};
+use crate::services::build::{Builder, RunnerSource};
+use crate::services::kpi::Kpis;
+use crate::services::recorder::Recorder;
+use crate::services::supervisor::{Cancel, MarketJob, RunnerCommand, Supervisor};
 use crate::tui::app::{CellHistory, CellStatus, Effect, Header, LogLine, Msg, Request};
-use crate::tui::build::{Builder, RunnerSource};
 use crate::workspace::Workspace;
+use markets::MarketId;
 
 /// How often the header's repository facts are refreshed.
 const HEADER_EVERY: Duration = Duration::from_secs(3);
@@ -154,7 +154,8 @@ impl Executor {
                 let (path, msgs) = (self.shared.workspace.history_path(), self.shared.msgs.clone());
                 let thresholds = self.shared.workspace.settings().coverage;
                 tokio::task::spawn_blocking(move || {
-                    let loaded = History::open(&path).and_then(|h| Kpis::load(&h, thresholds, crate::kpi::WINDOW));
+                    let loaded =
+                        History::open(&path).and_then(|h| Kpis::load(&h, thresholds, crate::services::kpi::WINDOW));
                     let msg = match loaded {
                         Ok(kpis) => Msg::Kpis(Box::new(kpis)),
                         Err(e) => Msg::Log(log("wb", LogLevel::Error, format!("KPIs: {e}"))),
@@ -173,7 +174,7 @@ impl Executor {
                 }
                 if on {
                     let (root, msgs) = (self.shared.workspace.root().to_path_buf(), self.shared.msgs.clone());
-                    let quiet = Duration::from_millis(crate::watch::DEFAULT_DEBOUNCE_MS);
+                    let quiet = Duration::from_millis(crate::services::watch::DEFAULT_DEBOUNCE_MS);
                     self.watcher =
                         Some(tokio::spawn(async move { crate::tui::watch::watch(&root, quiet, msgs).await }));
                 }
@@ -193,7 +194,7 @@ impl Executor {
                     // The session's backend: a diff never starts a second one (nor prints over the screen).
                     let (workspace, msgs) = (&shared.workspace, shared.msgs.clone());
                     let endpoint = backend_ready(&shared).await.ok().map(|(_, endpoint)| endpoint);
-                    let result = crate::diff_cmd::compute_with(workspace, &request.args(), endpoint).await;
+                    let result = crate::services::diff::compare(workspace, &request.query(), endpoint).await;
                     let result = result.map(Box::new).map_err(|e| e.to_string());
                     let _ = msgs.send(Msg::Diff { request, result });
                 }));
@@ -322,10 +323,10 @@ async fn run_request(
     shared: &Shared,
     id: u64,
     request: Request,
-    mut token: crate::supervisor::CancelToken,
+    mut token: crate::services::supervisor::CancelToken,
 ) -> (RunStatus, Option<String>) {
     let started = Instant::now();
-    let run_id = format!("{}-{id}", crate::run::new_run_id());
+    let run_id = format!("{}-{id}", crate::commands::run::new_run_id());
     let mut history = match History::open(&shared.workspace.history_path()) {
         Ok(history) => history,
         Err(e) => return (RunStatus::Error, Some(e.to_string())),
@@ -368,10 +369,16 @@ async fn run_request(
             let _guard = shared.provision.lock().await;
             let ws = &shared.workspace;
             let (fixtures, index) = (ws.default_fixtures_dir(), ws.fixture_index_path());
-            crate::provision::provision(&endpoint, &ws.settings().buckets, &fixtures, &request.markets, &index)
-                .await
-                .map(|_| endpoint)
-                .map_err(|e| e.to_string())
+            crate::services::provision::provision(
+                &endpoint,
+                &ws.settings().buckets,
+                &fixtures,
+                &request.markets,
+                &index,
+            )
+            .await
+            .map(|_| endpoint)
+            .map_err(|e| e.to_string())
         }
         Err(e) => Err(e),
     };
@@ -447,7 +454,10 @@ async fn check_stale(shared: Arc<Shared>) {
         let _guard = shared.provision.lock().await;
         let (fixtures, index) = (ws.default_fixtures_dir(), ws.fixture_index_path());
         let present: Vec<MarketId> = markets.iter().filter(|m| fixtures.join(m.as_str()).is_dir()).cloned().collect();
-        if crate::provision::provision(&endpoint, &ws.settings().buckets, &fixtures, &present, &index).await.is_err() {
+        if crate::services::provision::provision(&endpoint, &ws.settings().buckets, &fixtures, &present, &index)
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -455,8 +465,8 @@ async fn check_stale(shared: Arc<Shared>) {
     let runner = RunnerCommand::new(runner);
     let mut stale = Vec::new();
     for market in &markets {
-        let target = crate::dry_run::PlanTarget::default();
-        match crate::dry_run::plan(&runner, &env, market, target, &Default::default()).await {
+        let target = crate::services::plan::PlanTarget::default();
+        match crate::services::plan::plan(&runner, &env, market, target, &Default::default()).await {
             Ok(lines) => {
                 stale.extend(lines.into_iter().filter(|l| !l.planned.hit).map(|l| (l.market, l.planned.stage)))
             }

@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Paragraph};
 use workbench_diff::doc::number;
 use workbench_diff::explore::{self, Comparison, MarketProfile};
 
-use crate::cli::MarketId;
+use markets::MarketId;
 
 /// The explorer's state.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,4 @@
-//! The KPI screen (`K`): the quality KPIs of [`crate::kpi`] drawn as text sparklines (`▁▂▃▄▅▆▇█`, `·` where a
+//! The KPI screen (`K`): the quality KPIs of [`crate::services::kpi`] drawn as text sparklines (`▁▂▃▄▅▆▇█`, `·` where a
 //! run has no point), one column per run, oldest on the left. Left: per market the alerts and failures of each
 //! run (coloured by the worst check) and the latest run's counts, then per stage the computed time per run.
 //! Right: the latest full run against the budget, the cache hit rate, the latest tests and line and patch
@@ -10,8 +10,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::kpi::{CheckCounts, CoverageKpi, HitRate, Kpis, Verdict};
-use crate::report::duration;
+use crate::present::report::duration;
+use crate::services::kpi::{CheckCounts, CoverageKpi, HitRate, Kpis, Verdict};
 
 /// The sparkline levels, lowest first.
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];

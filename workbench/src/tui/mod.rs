@@ -11,10 +11,9 @@
 //! [`diff_screen`] (`d`) and [`explorer_screen`] (`m`) are the diff and market explorer screens over the
 //! `workbench-diff` engine; [`watch`] is watch mode (`w`): saved files → affected cells marked stale and re-run.
 //! [`coverage_screen`] (`C`) shows the coverage reports of `wb coverage`: per crate and file, patch, hook matrix.
-//! [`kpi_screen`] (`K`) shows the quality KPIs of [`crate::kpi`]: checks, stage times, budget, cache, coverage.
+//! [`kpi_screen`] (`K`) shows the quality KPIs of [`crate::services::kpi`]: checks, stage times, budget, cache, coverage.
 
 pub mod app;
-pub mod build;
 pub mod coverage_screen;
 pub mod diff_screen;
 pub mod event_loop;
@@ -31,36 +30,23 @@ use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::Args;
 use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use futures::{FutureExt, StreamExt};
-use localstack::Backend;
 use tokio::sync::mpsc;
 
-use crate::cli::{MarketId, parse_backend};
+use crate::cli::TuiArgs;
+use crate::services::build::RunnerSource;
 use crate::tui::app::App;
-use crate::tui::build::RunnerSource;
 use crate::tui::event_loop::KeyInput;
 use crate::tui::exec::Executor;
 use crate::workspace::Workspace;
+use markets::MarketId;
 
 /// How long quitting waits for cancelled runs to be recorded.
 const QUIT_GRACE: Duration = Duration::from_secs(10);
 
 /// The exit status after a panic ended the TUI (Rust's own for a panicking program).
 pub const EXIT_PANIC: u8 = 101;
-
-/// Options of `wb tui` (what `wb` with no arguments runs with defaults).
-#[derive(Debug, Clone, Default, Args)]
-pub struct TuiArgs {
-    /// S3 backend: embedded, localstack, container or endpoint (default: the backend `wb aws up` left running,
-    /// else `[aws] backend` in workbench.toml, else embedded).
-    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
-    pub aws: Option<Backend>,
-    /// How many markets run at once (default: `[run] jobs` in workbench.toml, else the number of cores).
-    #[arg(long, value_name = "N")]
-    pub jobs: Option<std::num::NonZeroUsize>,
-}
 
 /// Runs the TUI in this terminal until the user quits; exit code 0, 2 when it cannot start or the terminal fails,
 /// [`EXIT_PANIC`] when a panic ended it.
@@ -69,14 +55,14 @@ pub fn main(args: TuiArgs) -> ExitCode {
         Ok(ws) => ws,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(crate::run::EXIT_ERROR);
+            return ExitCode::from(crate::commands::run::EXIT_ERROR);
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}; check the process limits");
-            return ExitCode::from(crate::run::EXIT_ERROR);
+            return ExitCode::from(crate::commands::run::EXIT_ERROR);
         }
     };
     // Listening before the terminal turns raw: a signal at any later moment quits and restores it.
@@ -88,7 +74,7 @@ pub fn main(args: TuiArgs) -> ExitCode {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("error: cannot set up the terminal: {e}; run wb in an interactive terminal, or use `wb run`");
-            return ExitCode::from(crate::run::EXIT_ERROR);
+            return ExitCode::from(crate::commands::run::EXIT_ERROR);
         }
     };
     let result = runtime.block_on(async {
@@ -128,7 +114,7 @@ pub fn main(args: TuiArgs) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: the terminal failed: {e}");
-            ExitCode::from(crate::run::EXIT_ERROR)
+            ExitCode::from(crate::commands::run::EXIT_ERROR)
         }
     }
 }

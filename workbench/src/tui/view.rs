@@ -10,13 +10,13 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell as TableCell, Clear, Gauge, Paragraph, Row, Table, Wrap};
 
-use crate::cli::MarketId;
-use crate::report::BUDGET_MS;
-use crate::report::duration;
-use crate::runs_cmd::{markets_label, measured, short_commit};
+use crate::commands::runs::{markets_label, measured, short_commit};
+use crate::present::report::BUDGET_MS;
+use crate::present::report::duration;
 use crate::tui::app::{App, Cell, CellStatus, Overlay};
 use crate::tui::keys::{self, Action, Screen};
 use crate::tui::palette;
+use markets::MarketId;
 
 /// The smallest terminal the TUI draws in.
 pub const MIN_SIZE: (u16, u16) = (80, 20);

@@ -1,5 +1,5 @@
 //! The TUI's watch mode (`w`): the same file watching, debouncing and affected analysis as `wb watch`
-//! ([`crate::watch`]), reported to the app as one [`Msg::Changed`] per debounced batch. The app marks the affected
+//! ([`crate::commands::watch`]), reported to the app as one [`Msg::Changed`] per debounced batch. The app marks the affected
 //! cells stale at once, cancels a run a newer change supersedes, and re-runs each affected market up to its last
 //! affected stage; the time from the first save of the batch to the results is the feedback time.
 
@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use workbench_affected::{Affected, Declarations};
 
-use crate::output::sleep_until;
+use crate::present::output::sleep_until;
+use crate::services::watch::{Debouncer, classify_batch, start_watcher, watched_path};
 use crate::tui::app::{Changed, LogLine, Msg};
-use crate::watch::{Debouncer, classify_batch, start_watcher, watched_path};
 
 /// Watches `root` until the message channel closes or the task is aborted. Errors are reported as log lines.
 pub async fn watch(root: &Path, quiet: Duration, msgs: mpsc::UnboundedSender<Msg>) {

@@ -143,7 +143,7 @@ pub fn describe(output: &Output) -> String {
 }
 
 /// `.workbench/aws.json` of a root, parsed (the backend `wb aws up` left running).
-pub fn aws_state(root: &Root) -> workbench::aws::state::AwsState {
+pub fn aws_state(root: &Root) -> workbench::services::aws::state::AwsState {
     let path = root.path().join(".workbench/aws.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()

@@ -2,9 +2,9 @@
 //! `TestBackend` as plain text (one line per row, trailing blanks trimmed) for snapshots and assertions.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use markets::MarketId;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use workbench::cli::MarketId;
 use workbench::tui::app::{App, Msg};
 use workbench::tui::view;
 
@@ -139,8 +139,8 @@ pub fn quality_run(
     tests: Option<(u64, u64, u64)>,
     line: Option<f64>,
     patch: Option<f64>,
-) -> workbench::quality_history::QualityRun {
-    workbench::quality_history::QualityRun {
+) -> workbench::history::quality::QualityRun {
+    workbench::history::quality::QualityRun {
         started_at: started_at.into(),
         command: "wb check --base main".into(),
         git_commit: Some("abc1234".into()),

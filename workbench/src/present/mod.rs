@@ -1,0 +1,6 @@
+//! What people read: text, Markdown and JSON rendered from the services' results, shared by the commands, the
+//! reports and the TUI. Rendering only reads; nothing here runs anything.
+
+pub mod check_report;
+pub mod output;
+pub mod report;

@@ -1,0 +1,25 @@
+//! What the headless commands print: one line on stdout, flushed at once (so piped output and `--json` streams
+//! arrive line by line), and an error on stderr that turns into exit code 2.
+
+use std::io::Write;
+
+/// Prints `line` on stdout and flushes it; a closed stdout is ignored (the reader went away).
+pub fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Says `error: {message}` on stderr and returns the exit code of an environment or usage error (2).
+pub fn fail(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    crate::commands::run::EXIT_ERROR
+}
+
+/// Sleeps until `deadline`, or forever when there is none (a `select!` arm that is off until a deadline is set).
+pub async fn sleep_until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

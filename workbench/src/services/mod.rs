@@ -1,0 +1,16 @@
+//! What the commands and the TUI do, once: each service takes a typed request and returns typed results (or a
+//! `thiserror` error with its context); none prints, parses a command line or draws. Services never import
+//! [`crate::cli`], [`crate::commands`], [`crate::present`] or [`crate::tui`].
+
+pub mod affected;
+pub mod aws;
+pub mod build;
+pub mod check_scope;
+pub mod diff;
+pub mod kpi;
+pub mod plan;
+pub mod provision;
+pub mod recorder;
+pub mod revision;
+pub mod supervisor;
+pub mod watch;
