@@ -17,6 +17,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod exit;
 pub mod git;
 pub mod history;
 pub mod present;
@@ -33,6 +34,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
+use crate::exit::ExitStatus;
 use crate::services::supervisor::RunnerCommand;
 
 /// Parses the command line and runs it; the binary's whole `main`.
@@ -71,7 +73,7 @@ pub fn main() -> ExitCode {
                 Ok(runner) => runner,
                 Err(message) => {
                     eprintln!("error: {message}");
-                    return ExitCode::from(commands::run::EXIT_ERROR);
+                    return ExitCode::from(ExitStatus::Error);
                 }
             };
             let runtime = match runtime() {
@@ -102,6 +104,6 @@ fn run_runner(runner: Option<&std::path::Path>) -> Result<RunnerCommand, String>
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
         eprintln!("error: cannot start the async runtime: {e}; check the process limits");
-        ExitCode::from(commands::run::EXIT_ERROR)
+        ExitCode::from(ExitStatus::Error)
     })
 }

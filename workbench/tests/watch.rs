@@ -14,8 +14,8 @@ use std::time::Duration;
 use common::{Root, write_minimal_fixture};
 use pipeline_core::RunStatus;
 use serde_json::Value;
-use workbench::services::build::{build_args, runner_binary};
 use workbench::history::HistoryStatus;
+use workbench::services::build::{build_args, runner_binary};
 
 const CUSTOMERS: &str = "fixtures/data/foobar-au/customers.csv";
 const ORDERS: &str = "fixtures/data/foobar-au/orders.csv";

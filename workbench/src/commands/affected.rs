@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use workbench_affected::{Affected, stage_list};
 
 use crate::cli::AffectedArgs;
-use crate::commands::run::{EXIT_ERROR, EXIT_OK};
+use crate::exit::ExitStatus;
 use crate::services::affected::run_groups;
 use crate::workspace::Workspace;
 
@@ -14,12 +14,12 @@ use crate::workspace::Workspace;
 const SHOWN_PATHS: usize = 4;
 
 /// Runs `wb affected` from the current directory; returns the exit code (0, or 2 when it cannot tell).
-pub fn main(args: &AffectedArgs) -> u8 {
+pub fn main(args: &AffectedArgs) -> ExitStatus {
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_ERROR;
+            return ExitStatus::Error;
         }
     };
     match workbench_affected::analyze(workspace.root(), &args.base) {
@@ -29,11 +29,11 @@ pub fn main(args: &AffectedArgs) -> u8 {
             } else {
                 print!("{}", text(&affected, &markets::ids()));
             }
-            EXIT_OK
+            ExitStatus::Ok
         }
         Err(e) => {
             eprintln!("error: {e}");
-            EXIT_ERROR
+            ExitStatus::Error
         }
     }
 }

@@ -30,6 +30,7 @@ use workbench_coverage::run::{CargoLlvmCov, Echo, RunOptions, TestScope as Cargo
 use workbench_coverage::{Counts, JsonExport, Lcov};
 
 use crate::cli::CheckArgs;
+use crate::exit::ExitStatus;
 use crate::history::History;
 use crate::history::quality::QualityRun;
 use crate::present::check_report::{
@@ -47,7 +48,7 @@ pub const REPORTS_DIR: &str = ".workbench/reports";
 
 /// Runs `wb check` from the current directory; prints the report (text, or JSON with `--json`), writes it under
 /// [`REPORTS_DIR`] and returns the exit code. Needs a multi-thread tokio runtime.
-pub async fn check(args: CheckArgs) -> u8 {
+pub async fn check(args: CheckArgs) -> ExitStatus {
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
         Err(e) => return crate::present::output::fail(e),
@@ -75,7 +76,7 @@ impl Check {
         let report = CheckReport {
             verdict: Verdict::Error,
             reasons: Vec::new(),
-            exit_code: crate::commands::run::EXIT_ERROR,
+            exit_code: ExitStatus::Error.code(),
             error: None,
             started_at: crate::history::now(),
             command,
@@ -506,11 +507,12 @@ impl Check {
     }
 
     /// The verdict, the reports written, the measurement recorded, the report printed; returns the exit code.
-    fn finish(mut self) -> u8 {
+    fn finish(mut self) -> ExitStatus {
         let (verdict, reasons) = report::verdict(&self.report);
         self.report.verdict = verdict;
         self.report.reasons = reasons;
-        self.report.exit_code = verdict.exit_code();
+        let status = verdict.exit_status();
+        self.report.exit_code = status.code();
         self.report.total_ms = self.started.elapsed().as_millis() as u64;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ");
         let dir = self.root.join(REPORTS_DIR);
@@ -541,7 +543,7 @@ impl Check {
         if let Some(error) = &self.report.error {
             eprintln!("error: {error}");
         }
-        self.report.exit_code
+        status
     }
 
     /// Records the measurement in `quality_runs`; a history that cannot be written is a warning.

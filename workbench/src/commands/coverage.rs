@@ -10,18 +10,18 @@ use workbench_coverage::summary::Counts;
 use workbench_coverage::{JsonExport, Lcov, Report};
 
 use crate::cli::CoverageArgs;
-use crate::commands::run::{EXIT_ERROR, EXIT_FAIL, EXIT_OK};
+use crate::exit::ExitStatus;
 use crate::history::History;
 use crate::history::quality::QualityRun;
 use crate::workspace::Workspace;
 
 /// Runs `wb coverage` from the current directory; returns the exit code.
-pub fn main(args: &CoverageArgs) -> u8 {
+pub fn main(args: &CoverageArgs) -> ExitStatus {
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_ERROR;
+            return ExitStatus::Error;
         }
     };
     let (started_at, started) = (crate::history::now(), std::time::Instant::now());
@@ -33,11 +33,11 @@ pub fn main(args: &CoverageArgs) -> u8 {
             } else {
                 print!("{}", text(&report));
             }
-            if report.passed() { EXIT_OK } else { EXIT_FAIL }
+            if report.passed() { ExitStatus::Ok } else { ExitStatus::Fail }
         }
         Err(e) => {
             eprintln!("error: {e}");
-            EXIT_ERROR
+            ExitStatus::Error
         }
     }
 }

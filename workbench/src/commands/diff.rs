@@ -18,17 +18,13 @@ use workbench_diff::explore::{self, Overview};
 use workbench_diff::{explore_render, render};
 
 use crate::cli::diff::{DiffArgs, ExploreArgs};
+use crate::exit::ExitStatus;
 use crate::services::diff::{self, DiffQuery, DiffQueryError, Sides};
 use crate::workspace::Workspace;
 use markets::MarketId;
 
-/// Exit code: the diff (or explorer view) was printed.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: usage or environment error, or no output to compare.
-pub const EXIT_ERROR: u8 = 2;
-
 /// Runs `wb diff` from the current directory; prints the diff and returns the exit code.
-pub async fn diff(args: DiffArgs) -> u8 {
+pub async fn diff(args: DiffArgs) -> ExitStatus {
     let result = async {
         let query = query(&args)?;
         diff::compare(&Workspace::discover_from_cwd()?, &query, None).await
@@ -45,11 +41,11 @@ pub async fn diff(args: DiffArgs) -> u8 {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
-            EXIT_OK
+            ExitStatus::Ok
         }
         Err(e) => {
             eprintln!("error: {e}");
-            EXIT_ERROR
+            ExitStatus::Error
         }
     }
 }
@@ -73,7 +69,7 @@ pub fn query(args: &DiffArgs) -> Result<DiffQuery, DiffQueryError> {
 }
 
 /// Runs `wb explore`: prints the overview, one market, or two side by side; returns the exit code.
-pub fn explore(args: &ExploreArgs) -> u8 {
+pub fn explore(args: &ExploreArgs) -> ExitStatus {
     let style = if args.markdown { Style::Markdown } else { Style::Text };
     let load = |id: &MarketId| markets::load(id.as_str()).map_err(|e| e.to_string());
     let text = (|| -> Result<String, String> {
@@ -99,11 +95,11 @@ pub fn explore(args: &ExploreArgs) -> u8 {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
-            EXIT_OK
+            ExitStatus::Ok
         }
         Err(e) => {
             eprintln!("error: {e}");
-            EXIT_ERROR
+            ExitStatus::Error
         }
     }
 }

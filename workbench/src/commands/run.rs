@@ -13,6 +13,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::cli::RunArgs;
+use crate::exit::ExitStatus;
 use crate::history::{History, HistoryError, NewRun, RunEnd};
 use crate::present::output::say;
 use crate::present::report;
@@ -23,25 +24,6 @@ use crate::services::recorder::{Applied, Recorder};
 use crate::services::supervisor::{Cancel, MarketJob, RunnerCommand, Supervisor, Update};
 use crate::workspace::{Workspace, WorkspaceError};
 use markets::MarketId;
-
-/// Exit code: every check passed, or only alerted.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: a check failed, or a stage failed on bad data.
-pub const EXIT_FAIL: u8 = 1;
-/// Exit code: usage or environment error (bad option, backend down, runner died, ...).
-pub const EXIT_ERROR: u8 = 2;
-/// Exit code: cancelled with Ctrl-C (128 + SIGINT, as shells report it).
-pub const EXIT_CANCELLED: u8 = 130;
-
-/// The exit code of an overall status.
-pub fn exit_code(status: RunStatus) -> u8 {
-    match status {
-        RunStatus::Ok | RunStatus::Alert => EXIT_OK,
-        RunStatus::Fail => EXIT_FAIL,
-        RunStatus::Error => EXIT_ERROR,
-        RunStatus::Cancelled => EXIT_CANCELLED,
-    }
-}
 
 /// What stopped a run before its markets ran; all are environment errors (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +68,7 @@ pub struct Invocation {
 }
 
 /// Runs `wb run` from the current directory and returns the exit code. Needs a multi-thread tokio runtime.
-pub async fn run(invocation: Invocation) -> u8 {
+pub async fn run(invocation: Invocation) -> ExitStatus {
     if invocation.args.dry_run {
         return crate::services::plan::run(&invocation).await;
     }
@@ -298,13 +280,13 @@ pub fn new_run_id() -> String {
 }
 
 /// An error before anything was recorded: say it, print a JSON summary when asked, exit 2.
-fn environment_error(json: bool, run_id: Option<&str>, e: &RunError, started: Instant) -> u8 {
+fn environment_error(json: bool, run_id: Option<&str>, e: &RunError, started: Instant) -> ExitStatus {
     eprintln!("error: {e}");
     if json {
         let summary = Summary::new(run_id, RunStatus::Error, started, Vec::new(), Some(e.to_string()));
         say(&summary.to_json_line());
     }
-    EXIT_ERROR
+    ExitStatus::Error
 }
 
 /// The run's state, owned by the loop in [`run`]: the [`Recorder`] (markets and history) plus printing.
@@ -411,7 +393,7 @@ impl Run {
 
     /// Closes the run: history, summary, exit code. `error` is a run-wide error (the backend was lost), said on
     /// stderr and recorded.
-    fn finish(&mut self, endpoint: Option<String>, started: Instant, error: Option<String>) -> u8 {
+    fn finish(&mut self, endpoint: Option<String>, started: Instant, error: Option<String>) -> ExitStatus {
         let status = self.recorder.final_status(error.as_deref());
         let duration_ms = started.elapsed().as_millis() as u64;
         if let Some(error) = &error {
@@ -437,11 +419,11 @@ impl Run {
             print!("{}", report::summary(&summaries, duration_ms));
             say(&format!("{}: {}", status.as_str(), next_step(status, self.run_id())));
         }
-        exit_code(status)
+        ExitStatus::of_run(status)
     }
 
     /// Records a run that stopped before its markets ran, and exits 2.
-    fn abort(&mut self, e: &RunError, started: Instant) -> u8 {
+    fn abort(&mut self, e: &RunError, started: Instant) -> ExitStatus {
         let end = RunEnd {
             status: RunStatus::Error,
             endpoint: None,
@@ -504,7 +486,7 @@ impl Summary {
             event: "summary",
             run_id: run_id.map(str::to_string),
             status,
-            exit_code: exit_code(status),
+            exit_code: ExitStatus::of_run(status).code(),
             duration_ms: started.elapsed().as_millis() as u64,
             peak_rss_bytes: crate::sys::peak_rss_bytes(),
             markets,
@@ -523,8 +505,8 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_the_worst_status() {
-        let codes =
-            [RunStatus::Ok, RunStatus::Alert, RunStatus::Fail, RunStatus::Error, RunStatus::Cancelled].map(exit_code);
+        let codes = [RunStatus::Ok, RunStatus::Alert, RunStatus::Fail, RunStatus::Error, RunStatus::Cancelled]
+            .map(|s| ExitStatus::of_run(s).code());
         assert_eq!(codes, [0, 0, 1, 2, 130]);
     }
 

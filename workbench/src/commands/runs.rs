@@ -13,14 +13,10 @@ use chrono::{DateTime, Local, TimeZone};
 use serde_json::{Value, json};
 
 use crate::cli::{RunsArgs, ShowArgs};
+use crate::exit::ExitStatus;
 use crate::history::{CheckRow, History, HistoryError, MarketRow, RunDetail, RunRow, StageRow};
 use crate::present::report;
 use crate::workspace::{Workspace, WorkspaceError};
-
-/// Exit code: the command printed what was asked.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: no such run, an ambiguous prefix, no workspace, or an unreadable history.
-pub const EXIT_ERROR: u8 = crate::commands::run::EXIT_ERROR;
 
 /// What `wb runs` prints for an empty history.
 pub const NO_RUNS: &str = "no runs yet: start one with `wb run --all`";
@@ -37,7 +33,7 @@ pub enum RunsError {
 }
 
 /// `wb runs`: prints the latest runs of the workspace holding the current directory; returns the exit code.
-pub fn runs(args: &RunsArgs) -> u8 {
+pub fn runs(args: &RunsArgs) -> ExitStatus {
     let result = (|| -> Result<String, RunsError> {
         let workspace = Workspace::discover_from_cwd()?;
         let runs = match open_existing(&workspace)? {
@@ -51,7 +47,7 @@ pub fn runs(args: &RunsArgs) -> u8 {
 
 /// `wb show`: prints one run of the workspace holding the current directory; returns the exit code (0 when
 /// found, 2 when not, or on any error).
-pub fn show(args: &ShowArgs) -> u8 {
+pub fn show(args: &ShowArgs) -> ExitStatus {
     let result = (|| -> Result<String, RunsError> {
         let workspace = Workspace::discover_from_cwd()?;
         let not_found = || HistoryError::NoRun { path: display_path(&workspace), run_id: args.run_id.clone() };
@@ -79,15 +75,15 @@ fn display_path(workspace: &Workspace) -> PathBuf {
 }
 
 /// Prints the output (a closed pipe, as with `| head`, is not an error) or the error; returns the exit code.
-fn finish(result: Result<String, RunsError>) -> u8 {
+fn finish(result: Result<String, RunsError>) -> ExitStatus {
     match result {
         Ok(text) => {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            EXIT_OK
+            ExitStatus::Ok
         }
         Err(e) => {
             eprintln!("error: {e}");
-            EXIT_ERROR
+            ExitStatus::Error
         }
     }
 }

@@ -31,7 +31,7 @@ use tokio::sync::mpsc;
 use workbench_affected::{Affected, Declarations, stage_list};
 
 use crate::cli::WatchArgs;
-use crate::commands::run::EXIT_CANCELLED;
+use crate::exit::ExitStatus;
 use crate::history::History;
 use crate::present::output::{fail, say, sleep_until};
 use crate::present::report;
@@ -61,7 +61,7 @@ struct Context {
 
 /// Runs `wb watch` from the current directory until Ctrl-C (exit 130) or a watch error (exit 2). Needs a tokio
 /// runtime.
-pub async fn watch(args: WatchArgs) -> u8 {
+pub async fn watch(args: WatchArgs) -> ExitStatus {
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
         Err(e) => return fail(e.to_string()),
@@ -183,7 +183,7 @@ pub async fn watch(args: WatchArgs) -> u8 {
                 if !context.json {
                     say("stopped watching");
                 }
-                return EXIT_CANCELLED;
+                return ExitStatus::Cancelled;
             }
         }
     }

@@ -7,6 +7,7 @@ use workbench_coverage::Counts;
 use workbench_diff::StageDiff;
 
 use crate::commands::coverage::line_ranges;
+use crate::exit::ExitStatus;
 use crate::present::report::{BUDGET_MS, duration};
 use crate::services::check_scope::TestScope;
 
@@ -33,11 +34,11 @@ impl Verdict {
     }
 
     /// The exit code: 0, 1 or 2.
-    pub fn exit_code(self) -> u8 {
+    pub fn exit_status(self) -> ExitStatus {
         match self {
-            Verdict::Pass => crate::commands::run::EXIT_OK,
-            Verdict::Fail => crate::commands::run::EXIT_FAIL,
-            Verdict::Error => crate::commands::run::EXIT_ERROR,
+            Verdict::Pass => ExitStatus::Ok,
+            Verdict::Fail => ExitStatus::Fail,
+            Verdict::Error => ExitStatus::Error,
         }
     }
 }

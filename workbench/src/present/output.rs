@@ -1,6 +1,7 @@
 //! What the headless commands print: one line on stdout, flushed at once (so piped output and `--json` streams
 //! arrive line by line), and an error on stderr that turns into exit code 2.
 
+use crate::exit::ExitStatus;
 use std::io::Write;
 
 /// Prints `line` on stdout and flushes it; a closed stdout is ignored (the reader went away).
@@ -11,9 +12,9 @@ pub fn say(line: &str) {
 }
 
 /// Says `error: {message}` on stderr and returns the exit code of an environment or usage error (2).
-pub fn fail(message: impl std::fmt::Display) -> u8 {
+pub fn fail(message: impl std::fmt::Display) -> ExitStatus {
     eprintln!("error: {message}");
-    crate::commands::run::EXIT_ERROR
+    ExitStatus::Error
 }
 
 /// Sleeps until `deadline`, or forever when there is none (a `select!` arm that is off until a deadline is set).

@@ -15,7 +15,8 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::cli::PreviousKeys;
-use crate::commands::run::{EXIT_ERROR, EXIT_OK, Invocation};
+use crate::commands::run::Invocation;
+use crate::exit::ExitStatus;
 use crate::history::{History, HistoryError};
 use crate::present::output::{fail, say};
 use crate::present::report::duration;
@@ -118,7 +119,7 @@ impl PlanTotals {
 
 /// Runs `wb run --dry-run` from the current directory; the exit code is 0, or 2 when a market could not be
 /// planned (or the environment failed).
-pub async fn run(invocation: &Invocation) -> u8 {
+pub async fn run(invocation: &Invocation) -> ExitStatus {
     let args = &invocation.args;
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
@@ -205,7 +206,7 @@ pub async fn run(invocation: &Invocation) -> u8 {
     } else {
         say(&totals.sentence());
     }
-    if failed { EXIT_ERROR } else { EXIT_OK }
+    if failed { ExitStatus::Error } else { ExitStatus::Ok }
 }
 
 /// The lines of one market's plan: a heading with as_of, then one line per stage.

@@ -35,6 +35,7 @@ use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 
 use crate::cli::TuiArgs;
+use crate::exit::ExitStatus;
 use crate::services::build::RunnerSource;
 use crate::tui::app::App;
 use crate::tui::event_loop::KeyInput;
@@ -45,24 +46,21 @@ use markets::MarketId;
 /// How long quitting waits for cancelled runs to be recorded.
 const QUIT_GRACE: Duration = Duration::from_secs(10);
 
-/// The exit status after a panic ended the TUI (Rust's own for a panicking program).
-pub const EXIT_PANIC: u8 = 101;
-
 /// Runs the TUI in this terminal until the user quits; exit code 0, 2 when it cannot start or the terminal fails,
-/// [`EXIT_PANIC`] when a panic ended it.
+/// [`ExitStatus::Panic`] when a panic ended it.
 pub fn main(args: TuiArgs) -> ExitCode {
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(crate::commands::run::EXIT_ERROR);
+            return ExitCode::from(ExitStatus::Error);
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}; check the process limits");
-            return ExitCode::from(crate::commands::run::EXIT_ERROR);
+            return ExitCode::from(ExitStatus::Error);
         }
     };
     // Listening before the terminal turns raw: a signal at any later moment quits and restores it.
@@ -74,7 +72,7 @@ pub fn main(args: TuiArgs) -> ExitCode {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("error: cannot set up the terminal: {e}; run wb in an interactive terminal, or use `wb run`");
-            return ExitCode::from(crate::commands::run::EXIT_ERROR);
+            return ExitCode::from(ExitStatus::Error);
         }
     };
     let result = runtime.block_on(async {
@@ -108,13 +106,13 @@ pub fn main(args: TuiArgs) -> ExitCode {
             "error: wb stopped after a panic: {panic}; its runs were cancelled and recorded. This is a bug in wb: \
              please report it with this message"
         );
-        return ExitCode::from(EXIT_PANIC);
+        return ExitCode::from(ExitStatus::Panic);
     }
     match result {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: the terminal failed: {e}");
-            ExitCode::from(crate::commands::run::EXIT_ERROR)
+            ExitCode::from(ExitStatus::Error)
         }
     }
 }

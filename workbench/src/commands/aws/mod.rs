@@ -16,7 +16,7 @@ use localstack::{Backend, Credentials, EmbeddedS3, ExternalS3, LocalAwsError, S3
 use serde::Serialize;
 
 use crate::cli::{AwsArgs, AwsCommand};
-use crate::commands::run::EXIT_OK;
+use crate::exit::ExitStatus;
 use crate::present::output::fail;
 use crate::present::report;
 use crate::services::aws::state::{self, AwsState, Found, Startup};
@@ -33,7 +33,7 @@ pub const EMBEDDED_TARGET_MS: f64 = 100.0;
 pub const LOCALSTACK_TARGET_MS: f64 = 20_000.0;
 
 /// Runs a `wb aws` subcommand and returns the exit code. Needs a multi-thread tokio runtime.
-pub async fn main(args: AwsArgs) -> u8 {
+pub async fn main(args: AwsArgs) -> ExitStatus {
     match args.command {
         AwsCommand::Up(up_args) => up(up_args.aws).await,
         AwsCommand::Status(status_args) => status(status_args.json).await,
@@ -88,7 +88,7 @@ fn up_timeout(backend: Backend) -> Duration {
 }
 
 /// `wb aws up [--aws B]`.
-async fn up(requested: Option<Backend>) -> u8 {
+async fn up(requested: Option<Backend>) -> ExitStatus {
     let (workspace, _lock) = match locked_workspace() {
         Ok(found) => found,
         Err(e) => return fail(e),
@@ -98,7 +98,7 @@ async fn up(requested: Option<Backend>) -> u8 {
     if let Some(running) = state::running(&path) {
         if running.backend == backend {
             println!("{}", already_running(&running));
-            return EXIT_OK;
+            return ExitStatus::Ok;
         }
         return fail(other_running(&running, backend));
     }
@@ -132,7 +132,7 @@ async fn up(requested: Option<Backend>) -> u8 {
                 state.pid
             );
             println!("`wb run` uses it while it runs; `wb aws status` shows it, `wb aws down` stops it");
-            EXIT_OK
+            ExitStatus::Ok
         }
         Err(e) => fail(e),
     }
@@ -199,7 +199,7 @@ async fn wait_up(
 }
 
 /// `wb aws up --aws endpoint`: nothing to start; check that `AWS_ENDPOINT_URL` answers.
-async fn check_endpoint() -> u8 {
+async fn check_endpoint() -> ExitStatus {
     let endpoint = match S3Endpoint::from_env() {
         Ok(endpoint) => endpoint,
         Err(e) => return fail(e),
@@ -213,14 +213,14 @@ async fn check_endpoint() -> u8 {
                 external.version(),
                 startup_text(state::millis(external.startup()))
             );
-            EXIT_OK
+            ExitStatus::Ok
         }
         Err(e) => fail(e),
     }
 }
 
 /// `wb aws down [--aws B]`.
-async fn down(expected: Option<Backend>) -> u8 {
+async fn down(expected: Option<Backend>) -> ExitStatus {
     let (workspace, _lock) = match locked_workspace() {
         Ok(found) => found,
         Err(e) => return fail(e),
@@ -229,17 +229,17 @@ async fn down(expected: Option<Backend>) -> u8 {
     let running = match state::read(&path) {
         Found::Nothing => {
             println!("{NOTHING_RUNNING}");
-            return EXIT_OK;
+            return ExitStatus::Ok;
         }
         Found::Stale(state) => {
             state::remove_stale(&path, &state);
             println!("{NOTHING_RUNNING}");
-            return EXIT_OK;
+            return ExitStatus::Ok;
         }
         Found::Unreadable(reason) => {
             let _ = std::fs::remove_file(&path);
             println!("removed {reason}; {NOTHING_RUNNING}");
-            return EXIT_OK;
+            return ExitStatus::Ok;
         }
         Found::Running(state) => state,
     };
@@ -255,7 +255,7 @@ async fn down(expected: Option<Backend>) -> u8 {
         "stopped the {} backend at {} (`wb aws serve` pid {}{how})",
         running.backend, running.endpoint, running.pid
     );
-    EXIT_OK
+    ExitStatus::Ok
 }
 
 /// What `status` and `down` say when nothing runs.
@@ -284,7 +284,7 @@ async fn stop_serve(running: &AwsState, path: &Path) -> &'static str {
 }
 
 /// `wb aws venv`: creates (first time, ~90 s) or checks the LocalStack venv.
-async fn venv() -> u8 {
+async fn venv() -> ExitStatus {
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
         Err(e) => return fail(e),
@@ -293,7 +293,7 @@ async fn venv() -> u8 {
     match tokio::task::spawn_blocking(move || session::ensure_venv_with_message(&dir)).await {
         Ok(Ok(venv)) => {
             println!("LocalStack venv ready: {} (localstack-core {})", venv.display(), localstack::LOCALSTACK_VERSION);
-            EXIT_OK
+            ExitStatus::Ok
         }
         Ok(Err(e)) => fail(e),
         Err(e) => fail(format!("creating the venv panicked: {e}")),
@@ -356,7 +356,7 @@ pub struct Status {
 }
 
 /// `wb aws status [--json]`.
-async fn status(json: bool) -> u8 {
+async fn status(json: bool) -> ExitStatus {
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
         Err(e) => return fail(e),
@@ -385,7 +385,7 @@ async fn status(json: bool) -> u8 {
     } else {
         print!("{}", status_text(&status));
     }
-    EXIT_OK
+    ExitStatus::Ok
 }
 
 async fn running_status(workspace: &Workspace, mut state: AwsState) -> RunningStatus {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use localstack::{Backend, RunningBackend};
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::commands::run::{EXIT_ERROR, EXIT_FAIL, EXIT_OK};
+use crate::exit::ExitStatus;
 use crate::services::aws::state::{self, AwsState};
 use crate::services::aws::{SERVE_LOG, session, startup_text};
 use crate::workspace::Workspace;
@@ -33,26 +33,26 @@ enum Stop {
 
 /// Runs `wb aws serve --aws backend` and returns the exit code: 0 when stopped by a signal, 1 when the backend
 /// died, 2 when it could not start.
-pub async fn serve(backend: Backend) -> u8 {
+pub async fn serve(backend: Backend) -> ExitStatus {
     let pid = std::process::id();
     let workspace = match Workspace::discover_from_cwd() {
         Ok(ws) => ws,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_ERROR;
+            return ExitStatus::Error;
         }
     };
     if backend == Backend::Endpoint {
         eprintln!(
             "error: the endpoint backend has nothing to serve: `wb run --aws endpoint` uses AWS_ENDPOINT_URL directly"
         );
-        return EXIT_ERROR;
+        return ExitStatus::Error;
     }
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
         (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
     else {
         eprintln!("error: cannot install signal handlers; check the process limits");
-        return EXIT_ERROR;
+        return ExitStatus::Error;
     };
     let started_at = crate::history::now();
     say(&format!("`wb aws serve` (pid {pid}): starting the {backend} backend"));
@@ -61,18 +61,18 @@ pub async fn serve(backend: Backend) -> u8 {
         started = backend.start(&state_dir) => started,
         _ = term.recv() => {
             say("stopped before the backend was up (SIGTERM)");
-            return EXIT_OK;
+            return ExitStatus::Ok;
         }
         _ = int.recv() => {
             say("stopped before the backend was up (SIGINT)");
-            return EXIT_OK;
+            return ExitStatus::Ok;
         }
     };
     let running = match started {
         Ok(running) => running,
         Err(e) => {
             eprintln!("error: cannot start the {backend} S3 backend: {e}");
-            return EXIT_ERROR;
+            return ExitStatus::Error;
         }
     };
     let path = state::state_path(&workspace);
@@ -81,7 +81,7 @@ pub async fn serve(backend: Backend) -> u8 {
     if let Err(e) = state.write(&path) {
         eprintln!("error: cannot write {}: {e}; check that .workbench/ is writable", path.display());
         running.shutdown().await;
-        return EXIT_ERROR;
+        return ExitStatus::Error;
     }
     state::record_startup(&state::startups_path(&workspace), &running, "wb aws up");
     say(&format!(
@@ -112,11 +112,11 @@ pub async fn serve(backend: Backend) -> u8 {
     match stop {
         Stop::Signal(signal) => {
             say(&format!("stopped the {backend} backend ({signal})"));
-            EXIT_OK
+            ExitStatus::Ok
         }
         Stop::Died(reason) => {
             eprintln!("error: {reason}; stopped serving: `wb aws up --aws {backend}` starts a new one");
-            EXIT_FAIL
+            ExitStatus::Fail
         }
     }
 }
