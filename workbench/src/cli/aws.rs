@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use localstack::Backend;
 
-use super::parse_backend;
+use super::parse::parse_backend;
 
 /// `wb aws`: its subcommand.
 #[derive(Debug, Clone, Args)]

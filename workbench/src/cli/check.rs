@@ -7,7 +7,7 @@ use localstack::Backend;
 
 use workbench_affected::DEFAULT_BASE;
 
-use super::parse_backend;
+use super::parse::parse_backend;
 
 /// Options of `wb check`.
 #[derive(Debug, Clone, Args)]

@@ -4,7 +4,7 @@ use clap::Args;
 use localstack::Backend;
 use pipeline_core::Stage;
 
-use super::{MarketId, parse_backend, parse_stage};
+use super::parse::{MarketId, parse_backend, parse_stage};
 
 /// Options of `wb diff`.
 #[derive(Debug, Clone, Args)]

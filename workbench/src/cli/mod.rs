@@ -2,17 +2,14 @@
 //! dates and backends are parsed here, so the rest of the workbench never handles raw strings.
 
 use clap::{Parser, Subcommand};
-use localstack::Backend;
-pub use markets::MarketId;
-pub use workbench_runner::args::{
-    PreviousKeys, PreviousRows, RunnerArgs, parse_date, parse_previous_keys, parse_previous_rows, parse_stage,
-};
+pub use workbench_runner::args::{PreviousKeys, PreviousRows, RunnerArgs};
 
 pub mod affected;
 pub mod aws;
 pub mod check;
 pub mod coverage;
 pub mod diff;
+pub mod parse;
 pub mod run;
 pub mod runs;
 pub mod tui;
@@ -23,6 +20,7 @@ pub use self::aws::{AwsArgs, AwsCommand, AwsDownArgs, AwsServeArgs, AwsStatusArg
 pub use self::check::CheckArgs;
 pub use self::coverage::CoverageArgs;
 pub use self::diff::{DiffArgs, ExploreArgs};
+pub use self::parse::{MarketId, parse_backend, parse_date, parse_stage};
 pub use self::run::RunArgs;
 pub use self::runs::{RunsArgs, ShowArgs};
 pub use self::tui::TuiArgs;
@@ -69,16 +67,12 @@ pub enum Command {
     Runner(RunnerArgs),
 }
 
-/// Parses a backend name; the error lists the backends.
-pub fn parse_backend(s: &str) -> Result<Backend, String> {
-    s.parse::<Backend>().map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::NaiveDate;
     use clap::CommandFactory;
+    use localstack::Backend;
     use pipeline_core::Stage;
     use std::collections::BTreeMap;
     use std::num::NonZeroUsize;

@@ -8,7 +8,7 @@ use clap::Args;
 use localstack::Backend;
 use pipeline_core::Stage;
 
-use super::{MarketId, parse_backend, parse_date, parse_stage};
+use super::parse::{MarketId, parse_backend, parse_date, parse_stage};
 
 /// Options of `wb run`.
 #[derive(Debug, Clone, Args)]

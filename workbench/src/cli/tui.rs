@@ -3,7 +3,7 @@
 use clap::Args;
 use localstack::Backend;
 
-use super::parse_backend;
+use super::parse::parse_backend;
 
 /// Options of `wb tui` (what `wb` with no arguments runs with defaults).
 #[derive(Debug, Clone, Default, Args)]

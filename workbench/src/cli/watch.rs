@@ -7,7 +7,7 @@ use localstack::Backend;
 
 use crate::services::watch::DEFAULT_DEBOUNCE_MS;
 
-use super::{MarketId, parse_backend};
+use super::parse::{MarketId, parse_backend};
 
 /// Options of `wb watch`.
 #[derive(Debug, Clone, Args)]

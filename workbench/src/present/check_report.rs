@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use workbench_coverage::Counts;
 use workbench_diff::StageDiff;
 
-use crate::commands::coverage::line_ranges;
 use crate::exit::ExitStatus;
+use crate::present::coverage::line_ranges;
 use crate::present::report::{BUDGET_MS, duration};
 use crate::services::check_scope::TestScope;
 

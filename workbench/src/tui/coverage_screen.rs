@@ -25,7 +25,7 @@ use workbench_coverage::run::OUTPUT_DIR;
 use workbench_coverage::summary::{self, Counts, JsonExport};
 use workbench_coverage::{DEFAULT_BASE, Lcov, Summary, Thresholds};
 
-use crate::commands::coverage::line_ranges;
+use crate::present::coverage::line_ranges;
 use crate::tui::app::{App, Effect, PAGE};
 use crate::tui::keys::{Action, Screen};
 use crate::workspace::Workspace;
