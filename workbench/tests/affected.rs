@@ -4,19 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use git2::{IndexAddOption, Repository, RepositoryInitOptions, Signature};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
-}
+use workbench_testkit::{commit_all, copy_dir, head, init_repo};
 
 /// A repository on `main` with the workspace's `markets/` and a docs file, committed once.
 fn repo() -> tempfile::TempDir {
@@ -26,20 +14,8 @@ fn repo() -> tempfile::TempDir {
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../markets"), &root.join("markets"));
     std::fs::create_dir_all(root.join("docs")).unwrap();
     std::fs::write(root.join("docs/notes.md"), "# Notes\n").unwrap();
-    let mut options = RepositoryInitOptions::new();
-    options.initial_head("main");
-    let repo = Repository::init_opts(root, &options).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("Test", "test@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    commit_all(&init_repo(root), "initial");
     dir
-}
-
-fn head(root: &Path) -> String {
-    Repository::open(root).unwrap().head().unwrap().target().unwrap().to_string()
 }
 
 fn wb(root: &Path, args: &[&str]) -> Output {

@@ -12,41 +12,15 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::{describe, stderr, stdout, write_minimal_fixture};
-use git2::{IndexAddOption, Repository, RepositoryInitOptions, Signature};
+use git2::Repository;
 use serde_json::{Value, json};
 use workbench::history::History;
+use workbench_testkit::{Lcov, append, branch, commit_all, copy_dir, init_repo, write};
 
 const AU_LIB: &str = "markets/au/src/lib.rs";
 const CUSTOMERS: &str = "fixtures/data/foobar-au/customers.csv";
 const ORDERS: &str = "fixtures/data/foobar-au/orders.csv";
 const INTERACTIONS: &str = "fixtures/data/foobar-au/interactions.csv";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
-}
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn append(root: &Path, path: &str, text: &str) {
-    let mut content = std::fs::read_to_string(root.join(path)).unwrap();
-    content.push_str(text);
-    std::fs::write(root.join(path), content).unwrap();
-}
 
 /// The workspace committed on `main` (with `settings` as workbench.toml), then on branch `feature` the change,
 /// uncommitted: a customer with an order and an interaction appended to the AU fixture, and `check_probe` (3 lines) appended to the AU crate.
@@ -68,17 +42,9 @@ fn workspace(settings: &str) -> (tempfile::TempDir, u32) {
     write_minimal_fixture(&fixtures);
     write(root, ".gitignore", "/.workbench/\n");
     write(root, "workbench.toml", settings);
-    let mut options = RepositoryInitOptions::new();
-    options.initial_head("main");
-    let repo = Repository::init_opts(root, &options).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("Test", "test@example.com").unwrap();
-    let base = repo.commit(Some("HEAD"), &sig, &sig, "base", &tree, &[]).unwrap();
-    repo.branch("feature", &repo.find_commit(base).unwrap(), false).unwrap();
-    repo.set_head("refs/heads/feature").unwrap();
+    let repo = init_repo(root);
+    commit_all(&repo, "base");
+    branch(&repo, "feature");
 
     append(root, CUSTOMERS, "C000061,B,NSW,en,2024-01-06,true,true,true\n");
     append(root, ORDERS, "O000610,C000061,2026-11-03,1,183.50\n");
@@ -87,16 +53,13 @@ fn workspace(settings: &str) -> (tempfile::TempDir, u32) {
     append(root, AU_LIB, "pub fn check_probe(x: u8) -> u8 {\n    x + 1\n}\n");
     let r = root.canonicalize().unwrap();
     let r = r.display();
-    let mut au = format!("SF:{r}/{AU_LIB}\n");
-    for line in 1..=7 {
-        au.push_str(&format!("DA:{line},1\n"));
-    }
-    au.push_str(&format!("DA:{},3\nDA:{},3\nDA:{},0\nend_of_record\n", probe, probe + 1, probe + 2));
-    let lcov = format!(
-        "{au}SF:{r}/fixtures/src/main.rs\nDA:1,1\nend_of_record\n\
-         SF:{r}/localstack/src/lib.rs\nDA:1,0\nDA:2,0\nend_of_record\n"
-    );
-    write(root, ".workbench/lcov.info", &lcov);
+    let mut au_lines: Vec<(u32, u64)> = (1..=7).map(|line| (line, 1)).collect();
+    au_lines.extend([(probe, 3), (probe + 1, 3), (probe + 2, 0)]);
+    let lcov = Lcov::new()
+        .file(&format!("{r}/{AU_LIB}"), &[], &au_lines)
+        .file(&format!("{r}/fixtures/src/main.rs"), &[], &[(1, 1)])
+        .file(&format!("{r}/localstack/src/lib.rs"), &[], &[(1, 0), (2, 0)]);
+    write(root, ".workbench/lcov.info", lcov.text());
     (dir, probe)
 }
 

@@ -5,27 +5,9 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use git2::{Repository, RepositoryInitOptions, Signature};
+use git2::Repository;
 use serde_json::{Value, json};
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn commit(repo: &Repository, paths: &[&str], message: &str) {
-    let mut index = repo.index().unwrap();
-    for path in paths {
-        index.add_path(Path::new(path)).unwrap();
-    }
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("Test", "test@example.com").unwrap();
-    let parents: Vec<git2::Commit> = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).into_iter().collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap();
-}
+use workbench_testkit::{Lcov, branch, commit, init_repo, write};
 
 /// A workspace (`crates/app`, `crates/util`) committed on `main`; on `feature`, util gains line 2 (committed) and
 /// app gains lines 4-7 (uncommitted). `.workbench/` is ignored (as in the real workspace) and holds
@@ -47,13 +29,9 @@ fn workspace(settings: Option<&str>) -> tempfile::TempDir {
         write(root, "workbench.toml", settings);
         files.push("workbench.toml");
     }
-    let mut options = RepositoryInitOptions::new();
-    options.initial_head("main");
-    let repo = Repository::init_opts(root, &options).unwrap();
+    let repo = init_repo(root);
     commit(&repo, &files, "base");
-    let base = repo.head().unwrap().peel_to_commit().unwrap();
-    repo.branch("feature", &base, false).unwrap();
-    repo.set_head("refs/heads/feature").unwrap();
+    branch(&repo, "feature");
     write(root, "crates/util/src/lib.rs", "pub fn u() {}\npub fn v() {}\n");
     commit(&repo, &["crates/util/src/lib.rs"], "util: v");
     write(root, "crates/app/src/lib.rs", "pub fn f() -> u8 {\n    1\n}\n\npub fn g() -> u8 {\n    2\n}\n");
@@ -61,10 +39,14 @@ fn workspace(settings: Option<&str>) -> tempfile::TempDir {
     write(
         root,
         ".workbench/lcov.info",
-        &format!(
-            "SF:{r}/crates/app/src/lib.rs\nFN:1,f\nFN:5,g\nFNDA:1,f\nFNDA:0,g\nDA:1,1\nDA:2,1\nDA:3,1\nDA:5,0\nDA:6,0\n\
-             end_of_record\nSF:{r}/crates/util/src/lib.rs\nDA:1,2\nDA:2,2\nend_of_record\n"
-        ),
+        Lcov::new()
+            .file(
+                &format!("{r}/crates/app/src/lib.rs"),
+                &[(1, "f", 1), (5, "g", 0)],
+                &[(1, 1), (2, 1), (3, 1), (5, 0), (6, 0)],
+            )
+            .file(&format!("{r}/crates/util/src/lib.rs"), &[], &[(1, 2), (2, 2)])
+            .text(),
     );
     dir
 }

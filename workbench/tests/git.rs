@@ -3,15 +3,9 @@
 
 use std::path::Path;
 
-use git2::{Commit, IndexAddOption, Oid, Repository, RepositoryInitOptions, Signature};
+use git2::Repository;
 use workbench::git::{GitState, RepoStatus, repo_status, state};
-
-/// A new repository at `dir` whose first branch is `main`.
-fn init(dir: &Path) -> Repository {
-    let mut options = RepositoryInitOptions::new();
-    options.initial_head("main");
-    Repository::init_opts(dir, &options).unwrap()
-}
+use workbench_testkit::{commit_all, init_repo as init};
 
 fn write(repo: &Repository, path: &str, text: &str) {
     let file = repo.workdir().unwrap().join(path);
@@ -23,19 +17,6 @@ fn stage(repo: &Repository, path: &str) {
     let mut index = repo.index().unwrap();
     index.add_path(Path::new(path)).unwrap();
     index.write().unwrap();
-}
-
-/// Stages every change (new, modified, deleted files) and commits it on `HEAD`.
-fn commit_all(repo: &Repository, message: &str) -> Oid {
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let signature = Signature::now("Test", "test@example.com").unwrap();
-    let parents: Vec<Commit> = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).into_iter().collect();
-    let parents: Vec<&Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents).unwrap()
 }
 
 #[test]

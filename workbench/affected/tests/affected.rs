@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use git2::{IndexAddOption, Repository, RepositoryInitOptions, Signature};
+use git2::Repository;
 use pipeline_core::Stage;
 use pipeline_core::Stage::*;
 use workbench_affected::{AffectedError, ChangeKind, FileStatus, analyze};
+use workbench_testkit::{append, branch, checkout, commit_all, copy_dir, init_repo, write};
 
 const EVERY_STAGE: [Stage; 6] = [Ingest, Validate, Features, Score, Recommend, Export];
 const MARKETS: [&str; 5] = ["foobar-au", "foobar-br", "foobar-ca", "foobar-jp", "foobar-de"];
@@ -21,22 +22,6 @@ struct Repo {
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(&name));
-        } else {
-            std::fs::copy(entry.path(), to.join(&name)).unwrap();
-        }
-    }
 }
 
 impl Repo {
@@ -61,9 +46,7 @@ impl Repo {
         write(root, "localstack/src/lib.rs", "// backends\n");
         write(root, "fixtures/src/main.rs", "// generator\n");
         write(root, ".gitignore", "/target\n/.workbench\n");
-        let mut options = RepositoryInitOptions::new();
-        options.initial_head("main");
-        let repo = Repository::init_opts(root, &options).unwrap();
+        let repo = init_repo(root);
         let this = Repo { dir, repo };
         this.commit("initial");
         this
@@ -75,30 +58,17 @@ impl Repo {
 
     /// Stages everything (additions, edits, deletions) and commits it on the current branch.
     fn commit(&self, message: &str) {
-        let mut index = self.repo.index().unwrap();
-        index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
-        index.update_all(["*"], None).unwrap();
-        index.write().unwrap();
-        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = Signature::now("Test", "test@example.com").unwrap();
-        let parent = self.repo.head().ok().map(|h| h.peel_to_commit().unwrap());
-        let parents: Vec<&git2::Commit> = parent.iter().collect();
-        self.repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap();
+        commit_all(&self.repo, message);
     }
 
     /// Creates `name` at HEAD and checks it out.
     fn branch(&self, name: &str) {
-        let head = self.repo.head().unwrap().peel_to_commit().unwrap();
-        self.repo.branch(name, &head, false).unwrap();
-        self.repo.set_head(&format!("refs/heads/{name}")).unwrap();
+        branch(&self.repo, name);
     }
 
     /// Checks out an existing branch, updating the working tree.
     fn checkout(&self, name: &str) {
-        let refname = format!("refs/heads/{name}");
-        let tree = self.repo.revparse_single(&refname).unwrap();
-        self.repo.checkout_tree(&tree, Some(git2::build::CheckoutBuilder::new().force())).unwrap();
-        self.repo.set_head(&refname).unwrap();
+        checkout(&self.repo, name);
     }
 
     fn write(&self, path: &str, text: &str) {
@@ -106,10 +76,7 @@ impl Repo {
     }
 
     fn append(&self, path: &str, text: &str) {
-        let full = self.root().join(path);
-        let mut content = std::fs::read_to_string(&full).unwrap();
-        content.push_str(text);
-        std::fs::write(full, content).unwrap();
+        append(self.root(), path, text);
     }
 
     fn replace(&self, path: &str, from: &str, to: &str) {
@@ -131,12 +98,6 @@ impl Repo {
         assert_eq!(affected.changes.len(), 1, "{:#?}", affected.changes);
         affected.changes[0].reason.clone()
     }
-}
-
-fn write(root: &Path, path: &str, text: &str) {
-    let full = root.join(path);
-    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-    std::fs::write(full, text).unwrap();
 }
 
 fn cells(entries: &[(&str, &[Stage])]) -> BTreeMap<String, BTreeSet<Stage>> {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use pipeline_core::Hook;
 use workbench_coverage::hooks::{fn_range, registry_matrix};
 use workbench_coverage::{HookStatus, Lcov};
+use workbench_testkit::Lcov as TraceFile;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
@@ -24,16 +25,17 @@ fn the_matrix_tells_executed_unexecuted_and_uninstrumented_overrides_apart() {
     let (br_start, br_end) = fn_range(&source(&root, "markets/br/src/normalize.rs"), "normalize").unwrap();
     let (de_start, _) = fn_range(&source(&root, "markets/de/src/eligible_channels.rs"), "eligible_channels").unwrap();
     let (de_norm_start, de_norm_end) = fn_range(&source(&root, "markets/de/src/normalize.rs"), "normalize").unwrap();
-    let text = format!(
+    let text = TraceFile::new()
         // br normalize: one body line ran. A line just past its end ran too, which must not count for anything.
-        "SF:{r}/markets/br/src/normalize.rs\nDA:{br_start},0\nDA:{},4\nDA:{br_end},0\nend_of_record\n\
-         SF:{r}/markets/br/src/export_format.rs\nDA:6,0\nDA:7,0\nDA:8,0\nDA:9,5\nend_of_record\n\
-         SF:{r}/markets/de/src/eligible_channels.rs\nFN:{de_start},_RNvCs_de17eligible_channels\n\
-         FNDA:2,_RNvCs_de17eligible_channels\nend_of_record\n\
-         SF:{r}/markets/de/src/normalize.rs\nDA:{de_norm_start},0\nDA:{de_norm_end},0\nend_of_record\n",
-        br_start + 1
-    );
-    let lcov = Lcov::parse(Path::new("lcov.info"), &text).unwrap();
+        .file(&format!("{r}/markets/br/src/normalize.rs"), &[], &[(br_start, 0), (br_start + 1, 4), (br_end, 0)])
+        .file(&format!("{r}/markets/br/src/export_format.rs"), &[], &[(6, 0), (7, 0), (8, 0), (9, 5)])
+        .file(
+            &format!("{r}/markets/de/src/eligible_channels.rs"),
+            &[(de_start, "_RNvCs_de17eligible_channels", 2)],
+            &[],
+        )
+        .file(&format!("{r}/markets/de/src/normalize.rs"), &[], &[(de_norm_start, 0), (de_norm_end, 0)]);
+    let lcov = Lcov::parse(Path::new("lcov.info"), text.text()).unwrap();
     let matrix = registry_matrix(&lcov, &root).unwrap();
     assert_eq!(matrix.markets, ["foobar-au", "foobar-br", "foobar-ca", "foobar-jp", "foobar-de"]);
     let cells: Vec<(&str, Hook, HookStatus)> =

@@ -5,39 +5,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use git2::{Repository, RepositoryInitOptions, Signature};
+use git2::Repository;
 use workbench_coverage::patch::{changed_lines, patch_coverage};
 use workbench_coverage::{CoverageError, Lcov, PatchFile};
+use workbench_testkit::{Lcov as TraceFile, commit, init_repo, write};
 
 const BASE_LIB: &str = "fn a() {\n    let x = 1;\n    let y = 2;\n}\nfn b() {\n    println!(\"b\");\n}\n";
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-/// Stages `paths` and commits them on HEAD.
-fn commit(repo: &Repository, paths: &[&str], message: &str) {
-    let mut index = repo.index().unwrap();
-    for path in paths {
-        index.add_path(Path::new(path)).unwrap();
-    }
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("Test", "test@example.com").unwrap();
-    let parents: Vec<git2::Commit> = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).into_iter().collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap();
-}
 
 /// The repository described in the module doc, checked out on `feature`.
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let mut options = RepositoryInitOptions::new();
-    options.initial_head("main");
-    let repo = Repository::init_opts(root, &options).unwrap();
+    let repo = init_repo(root);
     write(root, "src/lib.rs", BASE_LIB);
     write(root, "src/other.rs", "fn other() {}\n");
     commit(&repo, &["src/lib.rs", "src/other.rs"], "base");
@@ -78,12 +57,12 @@ fn repo() -> tempfile::TempDir {
 
 fn lcov_for(root: &Path) -> Lcov {
     let r = root.display();
-    let text = format!(
-        "TN:\nSF:{r}/src/lib.rs\nFN:1,_RNvCs_3lib1a\nFNDA:1,_RNvCs_3lib1a\nDA:1,1\nDA:2,1\nDA:3,0\nDA:5,1\nDA:6,1\n\
-         DA:7,1\nDA:8,0\nLF:7\nLH:5\nend_of_record\nSF:{r}/src/new.rs\nDA:1,0\nDA:2,3\nend_of_record\n\
-         SF:/elsewhere/src/lib.rs\nDA:2,9\nend_of_record\n"
-    );
-    Lcov::parse(Path::new("lcov.info"), &text).unwrap()
+    let lines = [(1, 1), (2, 1), (3, 0), (5, 1), (6, 1), (7, 1), (8, 0)];
+    let text = TraceFile::new()
+        .file(&format!("{r}/src/lib.rs"), &[(1, "_RNvCs_3lib1a", 1)], &lines)
+        .file(&format!("{r}/src/new.rs"), &[], &[(1, 0), (2, 3)])
+        .file("/elsewhere/src/lib.rs", &[], &[(2, 9)]);
+    Lcov::parse(Path::new("lcov.info"), text.text()).unwrap()
 }
 
 #[test]

@@ -5,15 +5,10 @@ use std::path::Path;
 
 use workbench_coverage::summary::{Counts, JsonExport, summarize, workspace_members};
 use workbench_coverage::{CoverageError, Lcov};
+use workbench_testkit::{Lcov as TraceFile, write};
 
 /// A crate's name, directory, lines, functions, regions and file paths.
 type Row<'a> = (&'a str, &'a str, Counts, Counts, Option<Counts>, Vec<&'a str>);
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
 
 #[test]
 fn files_group_under_the_deepest_member_with_regions_from_the_export() {
@@ -27,12 +22,12 @@ fn files_group_under_the_deepest_member_with_regions_from_the_export() {
         vec![("wb".to_string(), "workbench".to_string()), ("wb/cov".to_string(), "workbench-coverage".to_string()),]
     );
     let r = root.display();
-    let lcov = format!(
-        "SF:{r}/wb/src/a.rs\nDA:1,1\nDA:2,0\nend_of_record\nSF:{r}/wb/cov/src/b.rs\nFN:1,b\nFNDA:3,b\nDA:1,3\n\
-         end_of_record\nSF:{r}/build/gen.rs\nDA:1,0\nend_of_record\nSF:/home/u/.cargo/registry/x.rs\nDA:1,1\n\
-         end_of_record\n"
-    );
-    let lcov = Lcov::parse(Path::new("lcov.info"), &lcov).unwrap();
+    let lcov = TraceFile::new()
+        .file(&format!("{r}/wb/src/a.rs"), &[], &[(1, 1), (2, 0)])
+        .file(&format!("{r}/wb/cov/src/b.rs"), &[(1, "b", 3)], &[(1, 3)])
+        .file(&format!("{r}/build/gen.rs"), &[], &[(1, 0)])
+        .file("/home/u/.cargo/registry/x.rs", &[], &[(1, 1)]);
+    let lcov = Lcov::parse(Path::new("lcov.info"), lcov.text()).unwrap();
     let export = format!(
         r#"{{"data":[{{"files":[{{"filename":"{r}/wb/src/a.rs","summary":{{"lines":{{"count":2,"covered":1}},
         "functions":{{"count":0,"covered":0}},"regions":{{"count":4,"covered":1}}}}}}]}}]}}"#
