@@ -63,6 +63,37 @@ pub const ENV_RUNNER: &str = "WB_RUNNER";
 /// How many compiler error lines a failed build reports (all of them go to the log).
 const ERROR_LINES: usize = 12;
 
+/// Why the runner could not be built. Cloneable: one build serves every request waiting for it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// cargo could not be started.
+    #[error("cannot start cargo in {}: {reason}; is the Rust toolchain installed?", root.display())]
+    Start {
+        /// The workspace root cargo was to run in.
+        root: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// cargo started but could not be waited for.
+    #[error("cargo build could not be waited for: {reason}")]
+    Wait {
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// cargo failed without a compiler error line.
+    #[error("cargo build failed ({status}); see the log")]
+    Failed {
+        /// cargo's exit status.
+        status: String,
+    },
+    /// The compiler's first error lines (all of them went to the log).
+    #[error("{}", errors.join("\n"))]
+    Compile {
+        /// `error…` and `-->` lines, at most a dozen.
+        errors: Vec<String>,
+    },
+}
+
 /// Where the runner comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunnerSource {
@@ -93,7 +124,7 @@ impl RunnerSource {
 #[derive(Debug, Clone)]
 struct Built {
     started: Instant,
-    result: Result<PathBuf, String>,
+    result: Result<PathBuf, BuildError>,
 }
 
 /// Builds the runner at most once at a time; a request submitted before a build started reuses that build's
@@ -117,7 +148,7 @@ impl Builder {
 
     /// The runner binary for a request submitted at `submitted`: reuses a build that started after it, else
     /// builds (sending each output line to `line`). `Err` holds the compiler's error lines.
-    pub async fn runner(&self, submitted: Instant, line: impl Fn(String)) -> Result<PathBuf, String> {
+    pub async fn runner(&self, submitted: Instant, line: impl Fn(String)) -> Result<PathBuf, BuildError> {
         let root = match &self.source {
             RunnerSource::Prebuilt(path) => return Ok(path.clone()),
             RunnerSource::Cargo { root } => root.clone(),
@@ -137,7 +168,7 @@ impl Builder {
 
 /// Runs `cargo build -p workbench-runner --bin wb-runner` in `root`, streaming stderr to `line`; returns the
 /// binary's path.
-async fn cargo_build(root: &Path, line: &impl Fn(String)) -> Result<PathBuf, String> {
+async fn cargo_build(root: &Path, line: &impl Fn(String)) -> Result<PathBuf, BuildError> {
     let mut child = command()
         .args(["build", "-p", "workbench-runner", "--bin", "wb-runner", "--message-format", "json-render-diagnostics"])
         .current_dir(root)
@@ -146,7 +177,7 @@ async fn cargo_build(root: &Path, line: &impl Fn(String)) -> Result<PathBuf, Str
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot start cargo in {}: {e}; is the Rust toolchain installed?", root.display()))?;
+        .map_err(|e| BuildError::Start { root: root.to_path_buf(), reason: e.to_string() })?;
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let artifacts = tokio::spawn(async move {
@@ -171,12 +202,12 @@ async fn cargo_build(root: &Path, line: &impl Fn(String)) -> Result<PathBuf, Str
         }
         line(text);
     }
-    let status = child.wait().await.map_err(|e| format!("cargo build could not be waited for: {e}"))?;
+    let status = child.wait().await.map_err(|e| BuildError::Wait { reason: e.to_string() })?;
     let executable = artifacts.await.ok().flatten();
     match (status.success(), executable) {
         (true, Some(path)) => Ok(path),
         (true, None) => Ok(root.join("target").join("debug").join("wb-runner")),
-        (false, _) if errors.is_empty() => Err(format!("cargo build failed ({status}); see the log")),
-        (false, _) => Err(errors.join("\n")),
+        (false, _) if errors.is_empty() => Err(BuildError::Failed { status: status.to_string() }),
+        (false, _) => Err(BuildError::Compile { errors }),
     }
 }

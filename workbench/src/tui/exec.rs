@@ -339,14 +339,14 @@ async fn run_request(
     let msgs = shared.msgs.clone();
     let built = shared.builder.runner(started, move |line| drop(msgs.send(Msg::BuildLine(line)))).await;
     if shared.builder.builds() {
-        let result = built.as_ref().map(|_| ()).map_err(Clone::clone);
+        let result = built.as_ref().map(|_| ()).map_err(ToString::to_string);
         let _ = shared.msgs.send(Msg::BuildFinished { requests: vec![id], result });
     }
     let runner = match built {
         Ok(path) => path,
         Err(error) => {
             let new_run = new_run(shared.workspace.root(), &run_id, &request, shared.requested);
-            if let Err(e) = history.record_build_failure(&new_run, &error, started.elapsed().as_millis() as u64) {
+            if let Err(e) = history.record_build_failure(&new_run, &error.to_string(), started.elapsed().as_millis() as u64) {
                 let _ = shared.msgs.send(Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))));
             }
             return (RunStatus::Error, None);
