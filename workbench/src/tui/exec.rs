@@ -346,7 +346,9 @@ async fn run_request(
         Ok(path) => path,
         Err(error) => {
             let new_run = new_run(shared.workspace.root(), &run_id, &request, shared.requested);
-            if let Err(e) = history.record_build_failure(&new_run, &error.to_string(), started.elapsed().as_millis() as u64) {
+            if let Err(e) =
+                history.record_build_failure(&new_run, &error.to_string(), started.elapsed().as_millis() as u64)
+            {
                 let _ = shared.msgs.send(Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))));
             }
             return (RunStatus::Error, None);

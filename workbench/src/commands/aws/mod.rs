@@ -43,12 +43,75 @@ pub async fn main(args: AwsArgs) -> ExitStatus {
     }
 }
 
+/// Why `wb aws up` or `down` could not do its work; every message names the file or process and what to do.
+#[derive(Debug, thiserror::Error)]
+enum AwsCommandError {
+    /// No workspace, or a bad `workbench.toml`.
+    #[error(transparent)]
+    Workspace(#[from] crate::workspace::WorkspaceError),
+    /// `.workbench/` (or its lock) cannot be used.
+    #[error("cannot use {}: {source}; check that it is a writable directory", dir.display())]
+    StateDir {
+        /// The state directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// This process's own executable is unknown, so `wb aws serve` cannot be started.
+    #[error("cannot locate the wb executable to start `wb aws serve`: {source}; run wb from a file path")]
+    NoExecutable {
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A folder could not be created.
+    #[error("cannot create {}: {source}", path.display())]
+    Create {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `wb aws serve` could not be started.
+    #[error("cannot start {} aws serve: {source}", exe.display())]
+    Spawn {
+        /// The executable.
+        exe: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `wb aws serve` exited before it was up; `error` is the error its log ends with.
+    #[error("{error}\n(the log of `wb aws serve` is {})", log.display())]
+    ServeExited {
+        /// The serve log's error.
+        error: String,
+        /// The serve log.
+        log: PathBuf,
+    },
+    /// The backend was not up in time and was stopped.
+    #[error("the {backend} backend was not up within {seconds} s, so it was stopped; see {}", log.display())]
+    NotUp {
+        /// The backend.
+        backend: Backend,
+        /// The time allowed.
+        seconds: u64,
+        /// The serve log.
+        log: PathBuf,
+    },
+}
+
 /// The workspace, its `.workbench/` created, and the `up`/`down` lock held until the returned file is dropped.
-fn locked_workspace() -> Result<(Workspace, File), String> {
-    let workspace = Workspace::discover_from_cwd().map_err(|e| e.to_string())?;
+fn locked_workspace() -> Result<(Workspace, File), AwsCommandError> {
+    let workspace = Workspace::discover_from_cwd()?;
     let dir = workspace.state_dir();
-    let cannot =
-        |e: std::io::Error| format!("cannot use {}: {e}; check that it is a writable directory", dir.display());
+    let cannot = |source| AwsCommandError::StateDir { dir: dir.clone(), source };
     std::fs::create_dir_all(&dir).map_err(cannot)?;
     let lock = File::create(dir.join(LOCK_FILE)).map_err(cannot)?;
     lock.lock().map_err(cannot)?;
@@ -139,15 +202,18 @@ async fn up(requested: Option<Backend>) -> ExitStatus {
 }
 
 /// Starts `wb aws serve --aws B` detached: own process group, stdin closed, output to the (truncated) log.
-fn spawn_serve(workspace: &Workspace, backend: Backend, log_path: &Path) -> Result<std::process::Child, String> {
-    let exe = std::env::current_exe().map_err(|e| {
-        format!("cannot locate the wb executable to start `wb aws serve`: {e}; run wb from a file path")
-    })?;
+fn spawn_serve(
+    workspace: &Workspace,
+    backend: Backend,
+    log_path: &Path,
+) -> Result<std::process::Child, AwsCommandError> {
+    let exe = std::env::current_exe().map_err(|source| AwsCommandError::NoExecutable { source })?;
     if let Some(dir) = log_path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| AwsCommandError::Create { path: dir.to_path_buf(), source })?;
     }
-    let log = File::create(log_path).map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
-    let err = log.try_clone().map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
+    let write = |source| AwsCommandError::Write { path: log_path.to_path_buf(), source };
+    let log = File::create(log_path).map_err(write)?;
+    let err = log.try_clone().map_err(write)?;
     let mut command = std::process::Command::new(&exe);
     command
         .args(["aws", "serve", "--aws", backend.as_str()])
@@ -157,7 +223,7 @@ fn spawn_serve(workspace: &Workspace, backend: Backend, log_path: &Path) -> Resu
         .stderr(err);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    command.spawn().map_err(|e| format!("cannot start {} aws serve: {e}", exe.display()))
+    command.spawn().map_err(|source| AwsCommandError::Spawn { exe, source })
 }
 
 /// Waits until the serve process wrote the state file and its endpoint answers; on failure says why, quoting
@@ -167,7 +233,7 @@ async fn wait_up(
     path: &Path,
     log_path: &Path,
     backend: Backend,
-) -> Result<AwsState, String> {
+) -> Result<AwsState, AwsCommandError> {
     let started = Instant::now();
     let timeout = up_timeout(backend);
     loop {
@@ -178,7 +244,7 @@ async fn wait_up(
                 Some(at) => log[at + "error: ".len()..].trim_end().to_string(),
                 None => format!("`wb aws serve` exited ({status}) before it was up"),
             };
-            return Err(format!("{error}\n(the log of `wb aws serve` is {})", log_path.display()));
+            return Err(AwsCommandError::ServeExited { error, log: log_path.to_path_buf() });
         }
         if let Found::Running(state) = state::read(path)
             && state.pid == child.id()
@@ -188,11 +254,7 @@ async fn wait_up(
         }
         if started.elapsed() > timeout {
             crate::sys::send_signal(child.id(), "TERM");
-            return Err(format!(
-                "the {backend} backend was not up within {} s, so it was stopped; see {}",
-                timeout.as_secs(),
-                log_path.display()
-            ));
+            return Err(AwsCommandError::NotUp { backend, seconds: timeout.as_secs(), log: log_path.to_path_buf() });
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
