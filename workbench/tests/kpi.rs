@@ -9,7 +9,7 @@ use common::tui::{StageSpec, quality_run, record_run};
 use pipeline_core::CheckStatus::{Alert, Fail, Pass};
 use pipeline_core::RunStatus;
 use pipeline_core::Stage::{Ingest, Validate};
-use workbench::history::{History, HistoryStatus};
+use workbench::history::{History, Status};
 use workbench::services::kpi::{CheckCounts, FullRun, HitRate, Kpis, Verdict};
 use workbench_coverage::Thresholds;
 
@@ -74,7 +74,7 @@ fn runs_are_aggregated_oldest_first_without_the_running_one() {
     assert_eq!(ids, ["r1", "r2", "r3", "r4"]);
     let full: Vec<bool> = kpis.runs.iter().map(|r| r.full).collect();
     assert_eq!(full, [true, false, true, false], "r2 is partial, r4 was cancelled");
-    assert_eq!(kpis.runs[3].status, HistoryStatus::Done(RunStatus::Cancelled));
+    assert_eq!(kpis.runs[3].status, Status::Done(RunStatus::Cancelled));
 
     let markets: Vec<&str> = kpis.markets.iter().map(|m| m.market.as_str()).collect();
     assert_eq!(markets, [AU, BR]);
