@@ -788,39 +788,30 @@ impl History {
     }
 
     fn runs_where(&self, condition: &str, args: impl rusqlite::Params) -> Result<Vec<RunRow>> {
-        let sql = format!(
-            "SELECT run_id, started_at, finished_at, status, command, git_commit, git_dirty, backend, endpoint,
-                markets, stage, as_of, no_cache, duration_ms, peak_rss_bytes, error, feedback_ms
-             FROM runs WHERE {condition}"
-        );
         self.conn
-            .prepare(&sql)
-            .and_then(|mut stmt| {
-                stmt.query_map(args, |r| {
-                    let markets: String = r.get(9)?;
-                    Ok(RunRow {
-                        run_id: r.get(0)?,
-                        started_at: r.get(1)?,
-                        finished_at: r.get(2)?,
-                        status: status(r, 3)?,
-                        command: r.get(4)?,
-                        git_commit: r.get(5)?,
-                        git_dirty: r.get(6)?,
-                        backend: r.get(7)?,
-                        endpoint: r.get(8)?,
-                        markets: serde_json::from_str(&markets).unwrap_or_default(),
-                        stage: r.get(10)?,
-                        as_of: r.get(11)?,
-                        no_cache: r.get(12)?,
-                        duration_ms: opt_u64(r, 13)?,
-                        peak_rss_bytes: opt_u64(r, 14)?,
-                        error: r.get(15)?,
-                        feedback_ms: opt_u64(r, 16)?,
-                    })
-                })?
-                .collect()
-            })
+            .prepare(&runs_sql(condition))
+            .and_then(|mut stmt| stmt.query_map(args, run_row)?.collect())
             .map_err(|e| self.sql(e))
+    }
+
+    /// The first run, in `condition`'s order, that `wanted` accepts; rows after it are not read.
+    fn find_run_where(
+        &self,
+        condition: &str,
+        args: impl rusqlite::Params,
+        mut wanted: impl FnMut(&RunRow) -> bool,
+    ) -> Result<Option<RunRow>> {
+        let find = || -> rusqlite::Result<Option<RunRow>> {
+            let mut stmt = self.conn.prepare(&runs_sql(condition))?;
+            for row in stmt.query_map(args, run_row)? {
+                let row = row?;
+                if wanted(&row) {
+                    return Ok(Some(row));
+                }
+            }
+            Ok(None)
+        };
+        find().map_err(|e| self.sql(e))
     }
 
     /// The markets of a run, in the order they were selected.
@@ -954,6 +945,38 @@ fn insert_run(tx: &Transaction<'_>, run: &NewRun, status: Status, end: Option<(&
         )?;
     }
     Ok(())
+}
+
+/// Every column of `runs` that [`run_row`] reads, for the rows `condition` selects (and orders).
+fn runs_sql(condition: &str) -> String {
+    format!(
+        "SELECT run_id, started_at, finished_at, status, command, git_commit, git_dirty, backend, endpoint,
+            markets, stage, as_of, no_cache, duration_ms, peak_rss_bytes, error, feedback_ms
+         FROM runs WHERE {condition}"
+    )
+}
+
+fn run_row(r: &rusqlite::Row) -> rusqlite::Result<RunRow> {
+    let markets: String = r.get(9)?;
+    Ok(RunRow {
+        run_id: r.get(0)?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
+        status: status(r, 3)?,
+        command: r.get(4)?,
+        git_commit: r.get(5)?,
+        git_dirty: r.get(6)?,
+        backend: r.get(7)?,
+        endpoint: r.get(8)?,
+        markets: serde_json::from_str(&markets).unwrap_or_default(),
+        stage: r.get(10)?,
+        as_of: r.get(11)?,
+        no_cache: r.get(12)?,
+        duration_ms: opt_u64(r, 13)?,
+        peak_rss_bytes: opt_u64(r, 14)?,
+        error: r.get(15)?,
+        feedback_ms: opt_u64(r, 16)?,
+    })
 }
 
 fn status(row: &rusqlite::Row, idx: usize) -> rusqlite::Result<Status> {

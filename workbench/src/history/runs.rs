@@ -26,9 +26,8 @@ impl History {
     /// The newest full run ([`RunRow::is_full`] against `registered`), over the whole history; `None` when there
     /// is none. The newest is by start time, then by insertion order, as [`History::list_runs`] orders runs.
     pub fn last_full_run(&self, registered: &[&str]) -> Result<Option<RunRow>> {
-        // SQL narrows to runs of every stage, newest first; the rule itself is `is_full`, applied here as the KPI
-        // aggregation applies it.
-        let candidates = self.runs_where("stage IS NULL ORDER BY started_at DESC, rowid DESC", [])?;
-        Ok(candidates.into_iter().find(|run| run.is_full(registered)))
+        // SQL narrows to runs of every stage, newest first, read until the first full one; the rule itself is
+        // `is_full`, applied here as the KPI aggregation applies it.
+        self.find_run_where("stage IS NULL ORDER BY started_at DESC, rowid DESC", [], |run| run.is_full(registered))
     }
 }
