@@ -262,19 +262,17 @@ impl Status {
             Status::BuildFailed => "build_failed",
         }
     }
-}
 
-/// The name `Status` had before the history's statuses were all typed; kept so code written against it still
-/// compiles. Use [`Status`].
-pub type HistoryStatus = Status;
-
-impl Status {
     /// Finished with a pipeline outcome (ok, alert or fail): the stages ran to their verdict, unlike a run that
     /// errored, was cancelled, interrupted, failed to build or is still running.
     pub fn is_pipeline_outcome(self) -> bool {
         matches!(self, Status::Done(RunStatus::Ok | RunStatus::Alert | RunStatus::Fail))
     }
 }
+
+/// The name `Status` had before the history's statuses were all typed; kept so code written against it still
+/// compiles. Use [`Status`].
+pub type HistoryStatus = Status;
 
 impl serde::Serialize for Status {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {

@@ -51,8 +51,8 @@ pub struct RunPoint {
     pub started_at: String,
     /// How it ended.
     pub status: Status,
-    /// A full run: every registered market, every stage, finished ok, alert or fail ([`crate::history::RunRow::is_full`],
-    /// the rule the TUI header's last full run is found by too).
+    /// A full run: every registered market, every stage, finished ok, alert or fail
+    /// ([`crate::history::RunRow::is_full`], the rule the TUI header's last full run is found by too).
     pub full: bool,
     /// Wall time.
     pub duration_ms: Option<u64>,

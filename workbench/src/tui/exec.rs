@@ -518,8 +518,8 @@ fn new_run(root: &std::path::Path, run_id: &str, request: &Request, backend: Bac
     }
 }
 
-/// The last recorded state of every cell, and the duration of the last full run ([`crate::history::RunRow::is_full`],
-/// the rule the KPI screen counts full runs by).
+/// The last recorded state of every cell, and the duration of the last full run
+/// ([`crate::history::RunRow::is_full`], the rule the KPI screen counts full runs by).
 fn load_cells(path: &std::path::Path) -> Result<(Vec<CellHistory>, Option<u64>), crate::history::HistoryError> {
     let history = History::open(path)?;
     let cells = history
