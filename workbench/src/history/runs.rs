@@ -14,8 +14,13 @@
 use super::{History, Result, RunRow, Status};
 
 impl RunRow {
-    /// Whether this is a full run against the `registered` markets (see the [module](self) docs): every
-    /// registered market, every stage, finished ok, alert or fail. Never full when nothing is registered.
+    /// Whether this is a full run against the `registered` markets: the one definition, used by the KPI screen
+    /// and by the TUI header's last full run ([`History::last_full_run`]).
+    ///
+    /// Full means it ran every registered market (a run may also list markets since removed from the registry),
+    /// every stage (no `--stage`), and finished with a pipeline outcome: ok, alert or fail
+    /// ([`Status::is_pipeline_outcome`]), not errored, cancelled, interrupted, failed to build or still running.
+    /// That is the run the 15-minute feedback budget is about. Never full when nothing is registered.
     pub fn is_full(&self, registered: &[&str]) -> bool {
         let covers = !registered.is_empty() && registered.iter().all(|m| self.markets.iter().any(|r| r == m));
         Status::is_pipeline_outcome(self.status) && self.stage.is_none() && covers
