@@ -17,7 +17,7 @@ use localstack::{Backend, S3Endpoint};
 use object_store::ObjectStoreExt;
 use pipeline_core::{RunStatus, Stage};
 use serde_json::Value;
-use workbench::history::HistoryStatus;
+use workbench::history::Status;
 use workbench::services::aws::session::{VENV_MESSAGE, lost_message};
 use workbench::services::aws::startup_text;
 use workbench::services::aws::state::AwsState;
@@ -285,7 +285,7 @@ fn an_endpoint_that_is_down_at_start_exits_2_naming_the_backend_the_endpoint_and
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
     assert_eq!(stderr(&output), expected);
     let run = &root.history().list_runs(1).unwrap()[0];
-    assert_eq!(run.status, HistoryStatus::Done(RunStatus::Error));
+    assert_eq!(run.status, Status::Done(RunStatus::Error));
     assert_eq!(run.backend, "endpoint");
     assert_eq!(run.error.as_deref(), Some(expected["error: ".len()..].trim_end()));
 
@@ -402,10 +402,10 @@ fn assert_failed_cleanly(root: &Root, killed: &Killed, backend: Backend, endpoin
 
     let history = root.history();
     let run = &history.list_runs(1).unwrap()[0];
-    assert_eq!(run.status, HistoryStatus::Done(RunStatus::Error), "recorded as failed, not running");
+    assert_eq!(run.status, Status::Done(RunStatus::Error), "recorded as failed, not running");
     assert!(run.finished_at.is_some());
     assert_eq!(run.error.as_deref(), Some(lost.as_str()));
-    assert_eq!(history.run_markets(&run.run_id).unwrap()[0].status, HistoryStatus::Done(RunStatus::Error));
+    assert_eq!(history.run_markets(&run.run_id).unwrap()[0].status, Status::Done(RunStatus::Error));
     let stages = history.run_stages(&run.run_id).unwrap();
     assert_eq!(stages.last().unwrap().stage, killed.stage.name());
 }

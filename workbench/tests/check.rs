@@ -154,7 +154,7 @@ fn a_passing_check_reports_scope_coverage_checks_and_the_export_diff_against_the
 
     // The checks are those the run recorded.
     let recorded = History::open(&root.join(".workbench/history.sqlite")).unwrap().run_checks(run_id).unwrap();
-    let count = |status: &str| recorded.iter().filter(|c| c.status == status).count() as u64;
+    let count = |level: &str| recorded.iter().filter(|c| c.status.as_str() == level).count() as u64;
     let checks = &report["checks"];
     assert_eq!(
         (&checks["pass"], &checks["alert"], &checks["fail"]),

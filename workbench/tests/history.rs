@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use pipeline_core::{CheckResult, RunStatus, Stage, StageRecord, StageStatus};
-use workbench::history::{History, HistoryStatus, MarketEnd, NewRun, RunEnd};
+use workbench::history::{History, MarketEnd, NewRun, RunEnd, Status};
 
 fn new_run(run_id: &str, started_at: &str, markets: &[&str]) -> NewRun {
     NewRun {
@@ -74,7 +74,7 @@ fn a_run_is_recorded_with_its_markets_stages_tables_and_checks() {
     let dir = tempfile::tempdir().unwrap();
     let mut history = History::open(&dir.path().join(".workbench/history.sqlite")).unwrap();
     history.begin_run(&new_run("r1", "2026-11-20T10:00:00.000Z", &["foobar-au", "foobar-br"])).unwrap();
-    assert_eq!(history.run("r1").unwrap().unwrap().status, HistoryStatus::Running);
+    assert_eq!(history.run("r1").unwrap().unwrap().status, Status::Running);
 
     let alert = CheckResult::count_share("orphans", "orders", 3, 1000, 0.01, "orders");
     let pass = CheckResult::count_share("orphans", "interactions", 0, 1000, 0.01, "interactions");
@@ -106,7 +106,7 @@ fn a_run_is_recorded_with_its_markets_stages_tables_and_checks() {
     history.finish_run("r1", &run_end).unwrap();
 
     let run = history.run("r1").unwrap().unwrap();
-    assert_eq!(run.status, HistoryStatus::Done(RunStatus::Cancelled));
+    assert_eq!(run.status, Status::Done(RunStatus::Cancelled));
     assert_eq!((run.git_commit.as_deref(), run.git_dirty), (Some("abc123"), Some(true)));
     assert_eq!(run.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
     assert_eq!((run.duration_ms, run.peak_rss_bytes), (Some(70), Some(7 << 20)));
@@ -115,13 +115,10 @@ fn a_run_is_recorded_with_its_markets_stages_tables_and_checks() {
 
     let markets = history.run_markets("r1").unwrap();
     assert_eq!(markets.len(), 2);
-    assert_eq!((markets[0].market.as_str(), markets[0].status), ("foobar-au", HistoryStatus::Done(RunStatus::Alert)));
+    assert_eq!((markets[0].market.as_str(), markets[0].status), ("foobar-au", Status::Done(RunStatus::Alert)));
     assert_eq!(markets[0].peak_rss_bytes, Some(5 << 20));
     // A market that never ended takes the run's status.
-    assert_eq!(
-        (markets[1].market.as_str(), markets[1].status),
-        ("foobar-br", HistoryStatus::Done(RunStatus::Cancelled))
-    );
+    assert_eq!((markets[1].market.as_str(), markets[1].status), ("foobar-br", Status::Done(RunStatus::Cancelled)));
 
     let stages = history.run_stages("r1").unwrap();
     assert_eq!(stages.iter().map(|s| s.stage.as_str()).collect::<Vec<_>>(), ["ingest", "validate"]);
@@ -181,10 +178,10 @@ fn a_running_run_whose_process_is_gone_becomes_interrupted_on_open() {
 
     let history = History::open(&path).unwrap();
     let status = |id: &str| history.run(id).unwrap().unwrap().status;
-    assert_eq!(status("dead"), HistoryStatus::Interrupted);
-    assert_eq!(status("reused"), HistoryStatus::Interrupted);
-    assert_eq!(status("alive"), HistoryStatus::Running);
-    assert_eq!(history.run_markets("dead").unwrap()[0].status, HistoryStatus::Interrupted);
+    assert_eq!(status("dead"), Status::Interrupted);
+    assert_eq!(status("reused"), Status::Interrupted);
+    assert_eq!(status("alive"), Status::Running);
+    assert_eq!(history.run_markets("dead").unwrap()[0].status, Status::Interrupted);
     assert!(history.run("dead").unwrap().unwrap().finished_at.is_some());
 }
 
@@ -198,14 +195,14 @@ fn a_build_failure_is_recorded_whole_and_is_no_baseline() {
     history.record_build_failure(&run, error, 1500).unwrap();
 
     let row = history.run("r2").unwrap().unwrap();
-    assert_eq!(row.status, HistoryStatus::BuildFailed);
+    assert_eq!(row.status, Status::BuildFailed);
     assert_eq!((row.error.as_deref(), row.duration_ms), (Some(error), Some(1500)));
     assert!(row.finished_at.is_some());
     assert_eq!(row.markets, ["foobar-au", "foobar-br"]);
     let markets = history.run_markets("r2").unwrap();
     assert_eq!(
         markets.iter().map(|m| (m.market.as_str(), m.status)).collect::<Vec<_>>(),
-        [("foobar-au", HistoryStatus::BuildFailed), ("foobar-br", HistoryStatus::BuildFailed)]
+        [("foobar-au", Status::BuildFailed), ("foobar-br", Status::BuildFailed)]
     );
     assert!(history.run_stages("r2").unwrap().is_empty());
     // Stored under its own name, and the row-count baseline is still the last run that ran.
@@ -218,7 +215,7 @@ fn a_build_failure_is_recorded_whole_and_is_no_baseline() {
     // A build failure is finished: reopening leaves it alone.
     drop(history);
     let history = History::open(&dir.path().join("history.sqlite")).unwrap();
-    assert_eq!(history.run("r2").unwrap().unwrap().status, HistoryStatus::BuildFailed);
+    assert_eq!(history.run("r2").unwrap().unwrap().status, Status::BuildFailed);
 }
 
 #[test]
@@ -340,7 +337,7 @@ fn a_database_of_the_first_schema_is_migrated_and_keeps_its_rows() {
 
     let mut history = History::open(&path).unwrap();
     let run = history.run("old").unwrap().unwrap();
-    assert_eq!(run.status, HistoryStatus::Done(RunStatus::Alert));
+    assert_eq!(run.status, Status::Done(RunStatus::Alert));
     assert_eq!((run.git_commit.as_deref(), run.duration_ms, run.feedback_ms), (Some("abc"), Some(60000), None));
     assert_eq!(history.run_stages("old").unwrap()[0].tables, BTreeMap::from([("orders".into(), 42)]));
     assert_eq!(history.previous_rows("foobar-au").unwrap(), Some(BTreeMap::from([("orders".into(), 42)])));

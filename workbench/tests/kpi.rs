@@ -9,7 +9,7 @@ use common::tui::{StageSpec, quality_run, record_run};
 use pipeline_core::CheckStatus::{Alert, Fail, Pass};
 use pipeline_core::RunStatus;
 use pipeline_core::Stage::{Ingest, Validate};
-use workbench::history::{History, HistoryStatus};
+use workbench::history::{History, Status};
 use workbench::services::kpi::{CheckCounts, FullRun, HitRate, Kpis, Verdict};
 use workbench_coverage::Thresholds;
 
@@ -74,7 +74,7 @@ fn runs_are_aggregated_oldest_first_without_the_running_one() {
     assert_eq!(ids, ["r1", "r2", "r3", "r4"]);
     let full: Vec<bool> = kpis.runs.iter().map(|r| r.full).collect();
     assert_eq!(full, [true, false, true, false], "r2 is partial, r4 was cancelled");
-    assert_eq!(kpis.runs[3].status, HistoryStatus::Done(RunStatus::Cancelled));
+    assert_eq!(kpis.runs[3].status, Status::Done(RunStatus::Cancelled));
 
     let markets: Vec<&str> = kpis.markets.iter().map(|m| m.market.as_str()).collect();
     assert_eq!(markets, [AU, BR]);
@@ -182,4 +182,73 @@ fn an_empty_history_has_no_figures() {
     assert_eq!((kpis.latest_full.clone(), kpis.within_budget()), (None, None));
     assert_eq!((kpis.latest_hit_rate(), kpis.window_hit_rate().percent()), (None, None));
     assert_eq!(kpis.quality, None);
+}
+
+/// A run to record: id, markets, `--stage`, outcome, wall time.
+type RunSpec<'a> = (&'a str, &'a [&'a str], Option<&'a str>, RunStatus, u64);
+
+/// The regression: after two full runs the TUI header said "no full run yet" while the KPI screen counted both.
+/// The header's last full run ([`History::last_full_run`]) and the KPI screen's full runs are now one rule
+/// (`RunRow::is_full`), read here from a real SQLite file: both see the two full runs; a `--stage` run, a
+/// one-market run, an errored run and a run of as many markets as are registered but not the registered ones
+/// (which the header's old SQL, counting markets, called full) are full for neither; a run of every registered
+/// market plus one since removed is full for both.
+#[test]
+fn the_tui_header_and_the_kpis_agree_on_which_runs_are_full() {
+    const GONE: &str = "foobar-gone";
+    let dir = tempfile::tempdir().unwrap();
+    let mut history = History::open(&dir.path().join(".workbench/history.sqlite")).unwrap();
+    let stages: &[StageSpec] = &[(AU, Ingest, false, 1000, &[Pass]), (BR, Ingest, false, 1000, &[Pass])];
+    let runs: [RunSpec; 6] = [
+        ("full-1", &[AU, BR], None, RunStatus::Ok, 400_000),
+        ("full-2", &[AU, BR], None, RunStatus::Alert, 500_000),
+        ("stage", &[AU, BR], Some("validate"), RunStatus::Ok, 1000),
+        ("one-market", &[AU], None, RunStatus::Ok, 2000),
+        ("errored", &[AU, BR], None, RunStatus::Error, 3000),
+        ("removed-market", &[AU, GONE], None, RunStatus::Ok, 4000),
+    ];
+    for (i, (run_id, markets, stage, status, ms)) in runs.iter().enumerate() {
+        let started = format!("2026-12-02T1{i}:00:00.000Z");
+        let ran: Vec<StageSpec> = stages.iter().filter(|s| markets.contains(&s.0)).cloned().collect();
+        record_run(&mut history, run_id, &started, markets, *stage, &ran, Some((*status, *ms)));
+    }
+    let registered = [AU, BR];
+
+    let header = history.last_full_run(&registered).unwrap().expect("two full runs: the header has one");
+    assert_eq!((header.run_id.as_str(), header.duration_ms), ("full-2", Some(500_000)));
+
+    let details: Vec<_> =
+        history.list_runs(20).unwrap().iter().map(|r| history.run_detail(&r.run_id).unwrap().unwrap()).collect();
+    let kpis = Kpis::aggregate(&details, &[], Thresholds::default(), &registered);
+    let full: Vec<(&str, bool)> = kpis.runs.iter().map(|r| (r.run_id.as_str(), r.full)).collect();
+    assert_eq!(
+        full,
+        [
+            ("full-1", true),
+            ("full-2", true),
+            ("stage", false),
+            ("one-market", false),
+            ("errored", false),
+            ("removed-market", false)
+        ]
+    );
+    assert_eq!(kpis.latest_full, Some(FullRun { run_id: header.run_id.clone(), duration_ms: 500_000 }));
+    assert_eq!(kpis.full_trend, [400_000, 500_000]);
+    for detail in &details {
+        let point = kpis.runs.iter().find(|p| p.run_id == detail.run.run_id).unwrap();
+        assert_eq!(detail.run.is_full(&registered), point.full, "{}", detail.run.run_id);
+    }
+
+    // Every registered market and one removed since: full for both.
+    let end = Some((RunStatus::Fail, 600_000));
+    record_run(&mut history, "full-3", "2026-12-02T17:00:00.000Z", &[AU, BR, GONE], None, stages, end);
+    let header = history.last_full_run(&registered).unwrap().unwrap();
+    assert_eq!(header.run_id, "full-3");
+    let details: Vec<_> =
+        history.list_runs(20).unwrap().iter().map(|r| history.run_detail(&r.run_id).unwrap().unwrap()).collect();
+    let kpis = Kpis::aggregate(&details, &[], Thresholds::default(), &registered);
+    assert_eq!(kpis.latest_full.map(|f| f.run_id), Some("full-3".to_string()));
+
+    // Nothing registered, nothing full.
+    assert_eq!(history.last_full_run(&[]).unwrap(), None);
 }

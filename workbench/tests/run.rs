@@ -4,7 +4,7 @@ mod common;
 
 use common::{AS_OF, Root, describe, events, json_lines, stderr, stdout};
 use pipeline_core::RunStatus;
-use workbench::history::HistoryStatus;
+use workbench::history::{Level, Status};
 
 const STAGES: [&str; 6] = ["ingest", "validate", "features", "score", "recommend", "export"];
 
@@ -106,12 +106,12 @@ fn more_than_one_percent_malformed_orders_fail_the_run_with_exit_1_and_are_recor
 
     let history = root.history();
     let run = &history.list_runs(1).unwrap()[0];
-    assert_eq!(run.status, HistoryStatus::Done(RunStatus::Fail));
+    assert_eq!(run.status, Status::Done(RunStatus::Fail));
     let markets = history.run_markets(&run.run_id).unwrap();
-    assert_eq!(markets[0].status, HistoryStatus::Done(RunStatus::Fail));
+    assert_eq!(markets[0].status, Status::Done(RunStatus::Fail));
     assert_eq!(markets[0].as_of.as_deref(), Some(AS_OF));
     let checks = history.run_checks(&run.run_id).unwrap();
-    assert!(checks.iter().any(|c| c.name == "parse_errors" && c.subject == "orders" && c.status == "fail"));
+    assert!(checks.iter().any(|c| c.name == "parse_errors" && c.subject == "orders" && c.status == Level::Fail));
     let stages = history.run_stages(&run.run_id).unwrap();
     assert_eq!(stages.iter().map(|s| s.stage.as_str()).collect::<Vec<_>>(), ["ingest"]);
     assert_eq!(history.previous_rows("foobar-au").unwrap(), None, "a failed run is no baseline");
@@ -134,7 +134,7 @@ fn a_missing_required_column_fails_naming_the_file_and_the_column() {
     assert!(error.contains("raw file s3://raw/foobar-au/orders.csv is missing required column 'amount'"), "{error}");
     assert_eq!(lines.last().unwrap()["exit_code"], 1);
     let history = root.history();
-    assert_eq!(history.list_runs(1).unwrap()[0].status, HistoryStatus::Done(RunStatus::Fail));
+    assert_eq!(history.list_runs(1).unwrap()[0].status, Status::Done(RunStatus::Fail));
 }
 
 #[test]
@@ -185,7 +185,7 @@ fn missing_fixtures_exit_2_naming_the_path_and_the_generate_command_and_are_reco
         )
     );
     let run = &root.history().list_runs(1).unwrap()[0];
-    assert_eq!(run.status, HistoryStatus::Done(RunStatus::Error));
+    assert_eq!(run.status, Status::Done(RunStatus::Error));
     assert!(run.error.as_deref().unwrap().contains("does not exist"));
 
     std::fs::create_dir_all(&dir).unwrap();
@@ -226,9 +226,9 @@ fn a_runner_that_dies_mid_run_makes_the_market_an_error_and_is_recorded() {
 
     let history = root.history();
     let run = &history.list_runs(1).unwrap()[0];
-    assert_eq!(run.status, HistoryStatus::Done(RunStatus::Error));
+    assert_eq!(run.status, Status::Done(RunStatus::Error));
     let market = &history.run_markets(&run.run_id).unwrap()[0];
-    assert_eq!(market.status, HistoryStatus::Done(RunStatus::Error));
+    assert_eq!(market.status, Status::Done(RunStatus::Error));
     assert!(market.error.as_deref().unwrap().contains("aborted (signal 6)"));
     assert_eq!(history.run_stages(&run.run_id).unwrap().len(), 3);
 }
@@ -272,8 +272,8 @@ fn ctrl_c_kills_the_runners_records_the_run_as_cancelled_and_exits_130() {
 
     let history = root.history();
     let run = &history.list_runs(1).unwrap()[0];
-    assert_eq!(run.status, HistoryStatus::Done(RunStatus::Cancelled));
-    assert_eq!(history.run_markets(&run.run_id).unwrap()[0].status, HistoryStatus::Done(RunStatus::Cancelled));
+    assert_eq!(run.status, Status::Done(RunStatus::Cancelled));
+    assert_eq!(history.run_markets(&run.run_id).unwrap()[0].status, Status::Done(RunStatus::Cancelled));
 }
 
 #[test]

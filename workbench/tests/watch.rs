@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::{Root, write_minimal_fixture};
 use pipeline_core::RunStatus;
 use serde_json::Value;
-use workbench::history::HistoryStatus;
+use workbench::history::Status;
 use workbench::services::build::{build_args, runner_binary};
 
 const CUSTOMERS: &str = "fixtures/data/foobar-au/customers.csv";
@@ -186,9 +186,9 @@ fn a_change_during_a_run_cancels_it_and_runs_the_newer_change() {
     assert_ne!(second_run, first_run);
 
     let history = root.history();
-    assert_eq!(history.run(&first_run).unwrap().unwrap().status, HistoryStatus::Done(RunStatus::Cancelled));
+    assert_eq!(history.run(&first_run).unwrap().unwrap().status, Status::Done(RunStatus::Cancelled));
     let second = history.run(second_run).unwrap().unwrap();
-    assert!(matches!(second.status, HistoryStatus::Done(RunStatus::Ok | RunStatus::Alert)), "{second:?}");
+    assert!(matches!(second.status, Status::Done(RunStatus::Ok | RunStatus::Alert)), "{second:?}");
     assert_eq!(second.feedback_ms, done["feedback_ms"].as_u64());
 }
 

@@ -432,7 +432,7 @@ impl Check {
                         "alert" => self.report.checks.alert += 1,
                         _ => self.report.checks.fail += 1,
                     }
-                    if c.status != "pass" {
+                    if c.status != crate::history::Level::Pass {
                         listed.push(CheckLine {
                             market: c.market,
                             stage: c.stage,
@@ -444,7 +444,7 @@ impl Check {
                     }
                 }
             }
-            listed.sort_by_key(|c| c.status != "fail");
+            listed.sort_by_key(|c| c.status != crate::history::Level::Fail);
             self.report.checks.listed = listed;
         }
         self.step("checks", started, None);

@@ -272,7 +272,7 @@ fn market_text(detail: &RunDetail, market: &MarketRow) -> String {
         let tables: Vec<String> = s.tables.iter().map(|(table, n)| format!("{table}={n}")).collect();
         rows.push(vec![
             s.stage.clone(),
-            s.status.clone(),
+            s.status.as_str().to_string(),
             report::duration(s.duration_ms),
             s.rows.to_string(),
             if s.cache_hit { "cached" } else { "ran" }.to_string(),
@@ -292,7 +292,7 @@ fn market_text(detail: &RunDetail, market: &MarketRow) -> String {
             rows.push(vec![
                 c.stage.clone(),
                 format!("{} {}", c.name, c.subject),
-                c.status.clone(),
+                c.status.as_str().to_string(),
                 measured(c.measured),
                 c.message.clone(),
             ]);

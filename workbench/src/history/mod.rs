@@ -10,9 +10,25 @@
 //!
 //! Reading: [`History::list_runs`] for the run list, [`History::resolve_run_id`] to turn what a person typed
 //! (an id, a unique prefix, `last`) into an id, and [`History::run_detail`] for everything about one run in one
-//! consistent snapshot (`wb show`, the TUI's run view).
+//! consistent snapshot (`wb show`, the TUI's run view). The other readers each have their typed query here,
+//! one module per concern: [`History::last_full_run`] and the one full-run rule [`RunRow::is_full`] (`runs`),
+//! [`History::latest_stage_states`] for the TUI's grid (`cells`), [`History::latest_output`] and
+//! [`History::run_output`] for diffs (`outputs`), [`History::last_stage_keys`] and
+//! [`History::computed_durations`] for `wb run --dry-run` (`plan`), and the tests and coverage ([`quality`]).
+//!
+//! This module is the only place that knows SQL: the connection is private to it, and statuses are typed
+//! ([`Status`] for runs and markets, [`StageStatus`] for stages, [`Level`] for checks), stored as their
+//! lower-case names, so history files written before they were typed read unchanged.
 
+mod cells;
+mod outputs;
+mod plan;
 pub mod quality;
+mod runs;
+
+pub use cells::StageState;
+pub use outputs::StageOutput;
+pub use pipeline_core::{CheckStatus as Level, StageStatus};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -168,6 +184,17 @@ pub enum HistoryError {
         #[source]
         source: rusqlite::Error,
     },
+    /// A query about one run failed.
+    #[error("run history {path}, run {run_id}: {source}; if it persists, move the file away to start afresh")]
+    RunSql {
+        /// The database file.
+        path: PathBuf,
+        /// The run.
+        run_id: String,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
     /// A run id prefix matches more than one run.
     #[error("run id '{prefix}' is ambiguous: it matches {}; type more of the id", candidate_list(candidates))]
     AmbiguousRunId {
@@ -202,8 +229,13 @@ pub type Result<T, E = HistoryError> = std::result::Result<T, E>;
 
 /// A run's (or a market's) status in history: a [`RunStatus`] once finished, `running` before, `interrupted`
 /// when the process died without finishing it, `build_failed` when the runner did not compile.
+///
+/// Stored (and serialised, e.g. by `wb runs --json`) as its lower-case name, [`Status::as_str`]: `running`, `ok`,
+/// `alert`, `fail`, `error`, `cancelled`, `interrupted`, `build_failed`. A stage's outcome is a [`StageStatus`]
+/// (`ok`, `alert`, `fail`) and a check's a [`Level`] (`pass`, `alert`, `fail`): the runner's own types, stored
+/// by the same names, so what a run reports and what history reads back cannot drift apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum HistoryStatus {
+pub enum Status {
     /// Started, not finished (yet).
     Running,
     /// Finished with this status.
@@ -214,43 +246,59 @@ pub enum HistoryStatus {
     BuildFailed,
 }
 
-impl From<RunStatus> for HistoryStatus {
+impl From<RunStatus> for Status {
     fn from(status: RunStatus) -> Self {
-        HistoryStatus::Done(status)
+        Status::Done(status)
     }
 }
 
-impl HistoryStatus {
+impl Status {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
-            HistoryStatus::Running => "running",
-            HistoryStatus::Done(status) => status.as_str(),
-            HistoryStatus::Interrupted => "interrupted",
-            HistoryStatus::BuildFailed => "build_failed",
+            Status::Running => "running",
+            Status::Done(status) => status.as_str(),
+            Status::Interrupted => "interrupted",
+            Status::BuildFailed => "build_failed",
         }
+    }
+
+    /// Finished with a pipeline outcome (ok, alert or fail): the stages ran to their verdict, unlike a run that
+    /// errored, was cancelled, interrupted, failed to build or is still running.
+    pub fn is_pipeline_outcome(self) -> bool {
+        matches!(self, Status::Done(RunStatus::Ok | RunStatus::Alert | RunStatus::Fail))
     }
 }
 
-impl fmt::Display for HistoryStatus {
+/// The name `Status` had before the history's statuses were all typed; kept so code written against it still
+/// compiles. Use [`Status`].
+pub type HistoryStatus = Status;
+
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl FromStr for HistoryStatus {
+impl FromStr for Status {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
         Ok(match s {
-            "running" => HistoryStatus::Running,
-            "interrupted" => HistoryStatus::Interrupted,
-            "build_failed" => HistoryStatus::BuildFailed,
-            "ok" => HistoryStatus::Done(RunStatus::Ok),
-            "alert" => HistoryStatus::Done(RunStatus::Alert),
-            "fail" => HistoryStatus::Done(RunStatus::Fail),
-            "error" => HistoryStatus::Done(RunStatus::Error),
-            "cancelled" => HistoryStatus::Done(RunStatus::Cancelled),
+            "running" => Status::Running,
+            "interrupted" => Status::Interrupted,
+            "build_failed" => Status::BuildFailed,
+            "ok" => Status::Done(RunStatus::Ok),
+            "alert" => Status::Done(RunStatus::Alert),
+            "fail" => Status::Done(RunStatus::Fail),
+            "error" => Status::Done(RunStatus::Error),
+            "cancelled" => Status::Done(RunStatus::Cancelled),
             other => return Err(format!("unknown run status '{other}'")),
         })
     }
@@ -288,11 +336,11 @@ pub struct NewRun {
 }
 
 /// A market of a run: how it ended. Written as a [`MarketEnd`] (a finished [`RunStatus`]) and read back as a
-/// [`MarketRow`] (a [`HistoryStatus`], which may also be `running`, `interrupted` or `build_failed`); one
+/// [`MarketRow`] (a [`Status`], which may also be `running`, `interrupted` or `build_failed`); one
 /// definition so the two cannot drift apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarketOutcome<S> {
-    /// Market.
+    /// Market. A string, not a [`markets::MarketId`]: history keeps markets removed from the registry since.
     pub market: String,
     /// Outcome.
     pub status: S,
@@ -331,7 +379,7 @@ pub struct RunRow {
     /// RFC 3339 UTC, once finished.
     pub finished_at: Option<String>,
     /// Status.
-    pub status: HistoryStatus,
+    pub status: Status,
     /// The command line.
     pub command: String,
     /// Git commit.
@@ -342,9 +390,10 @@ pub struct RunRow {
     pub backend: String,
     /// Endpoint URL.
     pub endpoint: Option<String>,
-    /// Markets selected.
+    /// Markets selected. Strings, not [`markets::MarketId`]s: history keeps runs of markets that have since been
+    /// removed from the registry, and they must still read.
     pub markets: Vec<String>,
-    /// Target stage.
+    /// Target stage (None: every stage). A string for the same reason as [`StageRow::stage`].
     pub stage: Option<String>,
     /// as_of override.
     pub as_of: Option<String>,
@@ -364,17 +413,18 @@ pub struct RunRow {
 pub type MarketEnd = MarketOutcome<RunStatus>;
 
 /// A row of `run_markets`, as read back.
-pub type MarketRow = MarketOutcome<HistoryStatus>;
+pub type MarketRow = MarketOutcome<Status>;
 
 /// A row of `stage_runs` with its tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageRow {
-    /// Market.
+    /// Market (a string: history keeps markets removed from the registry since).
     pub market: String,
-    /// Stage name.
+    /// Stage name. A string, not a [`pipeline_core::Stage`]: a history file written by a `wb` whose pipeline had
+    /// other stages must still read (the KPI screen lists such stages after the known ones).
     pub stage: String,
-    /// `ok`, `alert` or `fail`.
-    pub status: String,
+    /// Outcome.
+    pub status: StageStatus,
     /// Served from the cache.
     pub cache_hit: bool,
     /// Cache key.
@@ -396,7 +446,7 @@ pub struct StageRow {
 /// A row of `checks`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckRow {
-    /// Market.
+    /// Market (a string: history keeps markets removed from the registry since).
     pub market: String,
     /// Stage name.
     pub stage: String,
@@ -408,8 +458,8 @@ pub struct CheckRow {
     pub rule: String,
     /// The measured value.
     pub measured: f64,
-    /// `pass`, `alert` or `fail`.
-    pub status: String,
+    /// Outcome.
+    pub status: Level,
     /// Message.
     pub message: String,
 }
@@ -474,14 +524,19 @@ impl History {
         &self.path
     }
 
-    /// The open connection, for read-only queries that belong to other modules (diff, affected, KPIs).
-    pub(crate) fn connection(&self) -> &Connection {
+    /// The open connection. Private to `history` (its submodules see it): every query lives here, typed.
+    fn connection(&self) -> &Connection {
         &self.conn
     }
 
     /// An SQL error on this database, with its path.
-    pub(crate) fn sql(&self, source: rusqlite::Error) -> HistoryError {
+    fn sql(&self, source: rusqlite::Error) -> HistoryError {
         HistoryError::Sql { path: self.path.clone(), source }
+    }
+
+    /// An SQL error reading or writing `run_id`, with the path and the run.
+    fn run_sql(&self, run_id: &str, source: rusqlite::Error) -> HistoryError {
+        HistoryError::RunSql { path: self.path.clone(), run_id: run_id.to_string(), source }
     }
 
     fn tx(&mut self) -> Result<Transaction<'_>> {
@@ -492,7 +547,7 @@ impl History {
     /// Records a run as `running`, with its markets.
     pub fn begin_run(&mut self, run: &NewRun) -> Result<()> {
         let tx = self.tx()?;
-        let result = insert_run(&tx, run, HistoryStatus::Running, None).and_then(|()| tx.commit());
+        let result = insert_run(&tx, run, Status::Running, None).and_then(|()| tx.commit());
         result.map_err(|e| self.sql(e))
     }
 
@@ -502,7 +557,7 @@ impl History {
     pub fn record_build_failure(&mut self, run: &NewRun, error: &str, duration_ms: u64) -> Result<()> {
         let tx = self.tx()?;
         let end = Some((error, duration_ms));
-        let result = insert_run(&tx, run, HistoryStatus::BuildFailed, end).and_then(|()| tx.commit());
+        let result = insert_run(&tx, run, Status::BuildFailed, end).and_then(|()| tx.commit());
         result.map_err(|e| self.sql(e))
     }
 
@@ -731,39 +786,30 @@ impl History {
     }
 
     fn runs_where(&self, condition: &str, args: impl rusqlite::Params) -> Result<Vec<RunRow>> {
-        let sql = format!(
-            "SELECT run_id, started_at, finished_at, status, command, git_commit, git_dirty, backend, endpoint,
-                markets, stage, as_of, no_cache, duration_ms, peak_rss_bytes, error, feedback_ms
-             FROM runs WHERE {condition}"
-        );
         self.conn
-            .prepare(&sql)
-            .and_then(|mut stmt| {
-                stmt.query_map(args, |r| {
-                    let markets: String = r.get(9)?;
-                    Ok(RunRow {
-                        run_id: r.get(0)?,
-                        started_at: r.get(1)?,
-                        finished_at: r.get(2)?,
-                        status: status(r, 3)?,
-                        command: r.get(4)?,
-                        git_commit: r.get(5)?,
-                        git_dirty: r.get(6)?,
-                        backend: r.get(7)?,
-                        endpoint: r.get(8)?,
-                        markets: serde_json::from_str(&markets).unwrap_or_default(),
-                        stage: r.get(10)?,
-                        as_of: r.get(11)?,
-                        no_cache: r.get(12)?,
-                        duration_ms: opt_u64(r, 13)?,
-                        peak_rss_bytes: opt_u64(r, 14)?,
-                        error: r.get(15)?,
-                        feedback_ms: opt_u64(r, 16)?,
-                    })
-                })?
-                .collect()
-            })
+            .prepare(&runs_sql(condition))
+            .and_then(|mut stmt| stmt.query_map(args, run_row)?.collect())
             .map_err(|e| self.sql(e))
+    }
+
+    /// The first run, in `condition`'s order, that `wanted` accepts; rows after it are not read.
+    fn find_run_where(
+        &self,
+        condition: &str,
+        args: impl rusqlite::Params,
+        mut wanted: impl FnMut(&RunRow) -> bool,
+    ) -> Result<Option<RunRow>> {
+        let find = || -> rusqlite::Result<Option<RunRow>> {
+            let mut stmt = self.conn.prepare(&runs_sql(condition))?;
+            for row in stmt.query_map(args, run_row)? {
+                let row = row?;
+                if wanted(&row) {
+                    return Ok(Some(row));
+                }
+            }
+            Ok(None)
+        };
+        find().map_err(|e| self.sql(e))
     }
 
     /// The markets of a run, in the order they were selected.
@@ -786,7 +832,7 @@ impl History {
                 })?
                 .collect()
             })
-            .map_err(|e| self.sql(e))
+            .map_err(|e| self.run_sql(run_id, e))
     }
 
     /// The stages of a run with their tables, by market (selection order) then execution order.
@@ -804,7 +850,7 @@ impl History {
                     Ok(StageRow {
                         market: r.get(0)?,
                         stage: r.get(1)?,
-                        status: r.get(2)?,
+                        status: stage_status(r, 2)?,
                         cache_hit: r.get(3)?,
                         cache_key: r.get(4)?,
                         rows: r.get::<_, i64>(5)? as u64,
@@ -817,7 +863,7 @@ impl History {
                 })?
                 .collect()
             })
-            .map_err(|e| self.sql(e))?;
+            .map_err(|e| self.run_sql(run_id, e))?;
         let tables: Vec<(String, String, String, u64)> = self
             .conn
             .prepare("SELECT market, stage, table_name, rows FROM stage_tables WHERE run_id = ?1")
@@ -825,7 +871,7 @@ impl History {
                 stmt.query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? as u64)))?
                     .collect()
             })
-            .map_err(|e| self.sql(e))?;
+            .map_err(|e| self.run_sql(run_id, e))?;
         for (market, stage, table, rows) in tables {
             if let Some(row) = stages.iter_mut().find(|s| s.market == market && s.stage == stage) {
                 row.tables.insert(table, rows);
@@ -853,23 +899,18 @@ impl History {
                         subject: r.get(3)?,
                         rule: r.get(4)?,
                         measured: r.get(5)?,
-                        status: r.get(6)?,
+                        status: level(r, 6)?,
                         message: r.get(7)?,
                     })
                 })?
                 .collect()
             })
-            .map_err(|e| self.sql(e))
+            .map_err(|e| self.run_sql(run_id, e))
     }
 }
 
 /// Inserts `run` and its markets with `status`; `end` (error, duration) closes them at once (`finished_at` now).
-fn insert_run(
-    tx: &Transaction<'_>,
-    run: &NewRun,
-    status: HistoryStatus,
-    end: Option<(&str, u64)>,
-) -> rusqlite::Result<()> {
+fn insert_run(tx: &Transaction<'_>, run: &NewRun, status: Status, end: Option<(&str, u64)>) -> rusqlite::Result<()> {
     let markets = serde_json::to_string(&run.markets).expect("strings serialise");
     tx.execute(
         "INSERT INTO runs (run_id, started_at, status, command, git_commit, git_dirty, backend, endpoint, markets,
@@ -904,10 +945,65 @@ fn insert_run(
     Ok(())
 }
 
-fn status(row: &rusqlite::Row, idx: usize) -> rusqlite::Result<HistoryStatus> {
+/// Every column of `runs` that [`run_row`] reads, for the rows `condition` selects (and orders).
+fn runs_sql(condition: &str) -> String {
+    format!(
+        "SELECT run_id, started_at, finished_at, status, command, git_commit, git_dirty, backend, endpoint,
+            markets, stage, as_of, no_cache, duration_ms, peak_rss_bytes, error, feedback_ms
+         FROM runs WHERE {condition}"
+    )
+}
+
+fn run_row(r: &rusqlite::Row) -> rusqlite::Result<RunRow> {
+    let markets: String = r.get(9)?;
+    Ok(RunRow {
+        run_id: r.get(0)?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
+        status: status(r, 3)?,
+        command: r.get(4)?,
+        git_commit: r.get(5)?,
+        git_dirty: r.get(6)?,
+        backend: r.get(7)?,
+        endpoint: r.get(8)?,
+        markets: serde_json::from_str(&markets).unwrap_or_default(),
+        stage: r.get(10)?,
+        as_of: r.get(11)?,
+        no_cache: r.get(12)?,
+        duration_ms: opt_u64(r, 13)?,
+        peak_rss_bytes: opt_u64(r, 14)?,
+        error: r.get(15)?,
+        feedback_ms: opt_u64(r, 16)?,
+    })
+}
+
+fn status(row: &rusqlite::Row, idx: usize) -> rusqlite::Result<Status> {
     let text: String = row.get(idx)?;
-    text.parse()
-        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into()))
+    text.parse().map_err(|e: String| conversion_error(idx, e))
+}
+
+/// A stage's stored outcome: `ok`, `alert` or `fail` ([`StageStatus::as_str`]).
+fn stage_status(row: &rusqlite::Row, idx: usize) -> rusqlite::Result<StageStatus> {
+    let text: String = row.get(idx)?;
+    parse_stage_status(&text).ok_or_else(|| conversion_error(idx, format!("unknown stage status '{text}'")))
+}
+
+/// [`StageStatus`] from its stored name.
+fn parse_stage_status(text: &str) -> Option<StageStatus> {
+    [StageStatus::Ok, StageStatus::Alert, StageStatus::Fail].into_iter().find(|s| s.as_str() == text)
+}
+
+/// A check's stored level: `pass`, `alert` or `fail` ([`Level::as_str`]).
+fn level(row: &rusqlite::Row, idx: usize) -> rusqlite::Result<Level> {
+    let text: String = row.get(idx)?;
+    [Level::Pass, Level::Alert, Level::Fail]
+        .into_iter()
+        .find(|l| l.as_str() == text)
+        .ok_or_else(|| conversion_error(idx, format!("unknown check level '{text}'")))
+}
+
+fn conversion_error(idx: usize, message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, message.into())
 }
 
 fn opt_u64(row: &rusqlite::Row, idx: usize) -> rusqlite::Result<Option<u64>> {
@@ -939,18 +1035,33 @@ mod tests {
     #[test]
     fn statuses_round_trip_through_their_names() {
         for status in [
-            HistoryStatus::Running,
-            HistoryStatus::Interrupted,
-            HistoryStatus::BuildFailed,
-            HistoryStatus::Done(RunStatus::Ok),
-            HistoryStatus::Done(RunStatus::Alert),
-            HistoryStatus::Done(RunStatus::Fail),
-            HistoryStatus::Done(RunStatus::Error),
-            HistoryStatus::Done(RunStatus::Cancelled),
+            Status::Running,
+            Status::Interrupted,
+            Status::BuildFailed,
+            Status::Done(RunStatus::Ok),
+            Status::Done(RunStatus::Alert),
+            Status::Done(RunStatus::Fail),
+            Status::Done(RunStatus::Error),
+            Status::Done(RunStatus::Cancelled),
         ] {
-            assert_eq!(status.as_str().parse::<HistoryStatus>(), Ok(status));
+            assert_eq!(status.as_str().parse::<Status>(), Ok(status));
         }
-        assert_eq!(HistoryStatus::BuildFailed.as_str(), "build_failed");
+        assert_eq!(Status::BuildFailed.as_str(), "build_failed");
+    }
+
+    #[test]
+    fn statuses_serialise_as_their_stored_names() {
+        let json = serde_json::json!([
+            Status::BuildFailed,
+            Status::Done(RunStatus::Cancelled),
+            StageStatus::Alert,
+            Level::Pass
+        ]);
+        assert_eq!(json.to_string(), r#"["build_failed","cancelled","alert","pass"]"#);
+        for stage in [StageStatus::Ok, StageStatus::Alert, StageStatus::Fail] {
+            assert_eq!(parse_stage_status(stage.as_str()), Some(stage));
+        }
+        assert_eq!(parse_stage_status("pass"), None);
     }
 
     #[test]

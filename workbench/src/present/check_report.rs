@@ -7,6 +7,7 @@ use workbench_coverage::Counts;
 use workbench_diff::StageDiff;
 
 use crate::exit::ExitStatus;
+use crate::history::Level;
 use crate::present::coverage::line_ranges;
 use crate::present::report::{BUDGET_MS, duration};
 use crate::services::check_scope::TestScope;
@@ -164,7 +165,7 @@ pub struct CheckLine {
     /// What it measured.
     pub subject: String,
     /// `fail` or `alert`.
-    pub status: String,
+    pub status: Level,
     /// Its message.
     pub message: String,
 }
@@ -560,7 +561,7 @@ pub fn render(report: &CheckReport, style: Style) -> String {
     for c in &k.listed {
         d.sub(&format!(
             "{} {} {} {} {}: {}",
-            c.status.to_uppercase(),
+            c.status.as_str().to_uppercase(),
             c.market,
             c.stage,
             c.check,

@@ -14,10 +14,9 @@ use pipeline_core::stages::BucketKind;
 use pipeline_core::stages::export::{ExportManifest, file_key, manifest_key};
 use pipeline_core::{Buckets, Stage, StageIo};
 use polars::prelude::*;
-use rusqlite::{OptionalExtension, params};
 use workbench_diff::{DiffError, Side, StageDiff, StageOptions, TablePair, diff_stage};
 
-use crate::history::{History, HistoryError};
+use crate::history::{History, HistoryError, StageOutput};
 use crate::services::aws::session::{self, Session};
 use crate::workspace::{Workspace, WorkspaceError};
 use markets::MarketId;
@@ -151,27 +150,19 @@ pub struct OutputRef {
     pub buckets: Buckets,
 }
 
-const OUTPUT_SQL: &str = "SELECT s.run_id, s.cache_key, m.as_of, r.git_commit, r.git_dirty
-     FROM stage_runs s
-     JOIN runs r ON r.run_id = s.run_id
-     LEFT JOIN run_markets m ON m.run_id = s.run_id AND m.market = s.market
-     WHERE s.market = ?1 AND s.stage = ?2 AND s.status IN ('ok', 'alert')";
-
-fn output_row(market: &str, stage: Stage, buckets: &Buckets) -> impl Fn(&rusqlite::Row) -> rusqlite::Result<OutputRef> {
-    let (market, buckets) = (market.to_string(), buckets.clone());
-    move |r| {
-        let commit: Option<String> = r.get(3)?;
-        let dirty: Option<bool> = r.get(4)?;
-        Ok(OutputRef {
-            market: market.clone(),
+impl OutputRef {
+    /// Where `market`'s `stage` output recorded as `output` is, read through `buckets`.
+    fn new(market: &str, stage: Stage, buckets: &Buckets, output: StageOutput) -> Self {
+        let dirty = if output.git_dirty == Some(true) { "+dirty" } else { "" };
+        OutputRef {
+            market: market.to_string(),
             stage,
-            run_id: r.get(0)?,
-            cache_key: r.get(1)?,
-            as_of: r.get(2)?,
-            revision: commit
-                .map(|c| format!("{}{}", &c[..c.len().min(12)], if dirty == Some(true) { "+dirty" } else { "" })),
+            run_id: output.run_id,
+            cache_key: output.cache_key,
+            as_of: output.as_of,
+            revision: output.git_commit.map(|c| format!("{}{dirty}", &c[..c.len().min(12)])),
             buckets: buckets.clone(),
-        })
+        }
     }
 }
 
@@ -182,12 +173,7 @@ pub fn latest_output(
     stage: Stage,
     buckets: &Buckets,
 ) -> Result<Option<OutputRef>, HistoryError> {
-    let sql = format!("{OUTPUT_SQL} ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1");
-    history
-        .connection()
-        .query_row(&sql, params![market, stage.name()], output_row(market, stage, buckets))
-        .optional()
-        .map_err(|e| history.sql(e))
+    Ok(history.latest_output(market, stage)?.map(|o| OutputRef::new(market, stage, buckets, o)))
 }
 
 /// The output of `market`'s `stage` that run `run_id` recorded (ok or alert).
@@ -198,12 +184,7 @@ pub fn run_output(
     stage: Stage,
     buckets: &Buckets,
 ) -> Result<Option<OutputRef>, HistoryError> {
-    let sql = format!("{OUTPUT_SQL} AND s.run_id = ?3");
-    history
-        .connection()
-        .query_row(&sql, params![market, stage.name(), run_id], output_row(market, stage, buckets))
-        .optional()
-        .map_err(|e| history.sql(e))
+    Ok(history.run_output(run_id, market, stage)?.map(|o| OutputRef::new(market, stage, buckets, o)))
 }
 
 /// The tables a stage's diff covers: its work tables (or `only`), or for export the exported file.

@@ -9,11 +9,11 @@
 //! Every per-run series is aligned with [`Kpis::runs`], oldest first, so one column is one run on every line of
 //! the screen; a `None` point means the run has nothing to say there (the market or stage did not run in it).
 
-use pipeline_core::{RunStatus, Stage};
+use pipeline_core::Stage;
 use workbench_coverage::Thresholds;
 
 use crate::history::quality::QualityRun;
-use crate::history::{History, HistoryStatus, Result, RunDetail};
+use crate::history::{History, Level, Result, RunDetail, Status};
 use crate::present::report::BUDGET_MS;
 
 /// How many recent runs (and test and coverage measurements) the KPI screen aggregates.
@@ -50,8 +50,9 @@ pub struct RunPoint {
     /// RFC 3339 UTC start time.
     pub started_at: String,
     /// How it ended.
-    pub status: HistoryStatus,
-    /// A full run: every registered market, every stage, finished (ok, alert or fail).
+    pub status: Status,
+    /// A full run: every registered market, every stage, finished ok, alert or fail
+    /// ([`crate::history::RunRow::is_full`], the rule the TUI header's last full run is found by too).
     pub full: bool,
     /// Wall time.
     pub duration_ms: Option<u64>,
@@ -199,14 +200,14 @@ impl Kpis {
     /// `quality` (newest first) against `thresholds`; `markets` are the registered markets (listed even when
     /// they did not run, and what a full run must cover).
     pub fn aggregate(runs: &[RunDetail], quality: &[QualityRun], thresholds: Thresholds, markets: &[&str]) -> Self {
-        let window: Vec<&RunDetail> = runs.iter().rev().filter(|d| d.run.status != HistoryStatus::Running).collect();
+        let window: Vec<&RunDetail> = runs.iter().rev().filter(|d| d.run.status != Status::Running).collect();
         let points: Vec<RunPoint> = window
             .iter()
             .map(|d| RunPoint {
                 run_id: d.run.run_id.clone(),
                 started_at: d.run.started_at.clone(),
                 status: d.run.status,
-                full: is_full(d, markets),
+                full: d.run.is_full(markets),
                 duration_ms: d.run.duration_ms,
             })
             .collect();
@@ -274,7 +275,7 @@ impl Kpis {
     pub fn load(history: &History, thresholds: Thresholds, limit: usize) -> Result<Self> {
         let mut details = Vec::new();
         for run in history.list_runs(limit)? {
-            if run.status == HistoryStatus::Running {
+            if run.status == Status::Running {
                 continue;
             }
             if let Some(detail) = history.run_detail(&run.run_id)? {
@@ -309,15 +310,6 @@ impl Kpis {
     }
 }
 
-/// Every registered market, every stage, finished with a pipeline outcome (not cancelled, errored or
-/// interrupted): the run the budget is about.
-fn is_full(detail: &RunDetail, markets: &[&str]) -> bool {
-    let run = &detail.run;
-    let finished = matches!(run.status, HistoryStatus::Done(RunStatus::Ok | RunStatus::Alert | RunStatus::Fail));
-    let covers = !markets.is_empty() && markets.iter().all(|m| run.markets.iter().any(|r| r == m));
-    finished && run.stage.is_none() && covers
-}
-
 /// The checks of `market` in a run; `None` when the market ran no stage in it.
 fn checks_of(detail: &RunDetail, market: &str) -> Option<CheckCounts> {
     if !detail.stages.iter().any(|s| s.market == market) {
@@ -325,10 +317,10 @@ fn checks_of(detail: &RunDetail, market: &str) -> Option<CheckCounts> {
     }
     let mut counts = CheckCounts::default();
     for check in detail.checks.iter().filter(|c| c.market == market) {
-        match check.status.as_str() {
-            "pass" => counts.pass += 1,
-            "alert" => counts.alert += 1,
-            _ => counts.fail += 1,
+        match check.status {
+            Level::Pass => counts.pass += 1,
+            Level::Alert => counts.alert += 1,
+            Level::Fail => counts.fail += 1,
         }
     }
     Some(counts)

@@ -11,7 +11,6 @@
 
 use pipeline_core::engine::KeyParts;
 use pipeline_core::{Event, Stage};
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::cli::PreviousKeys;
@@ -339,35 +338,12 @@ pub async fn plan(
 
 /// The last recorded key of each stage of `market` (from runs that did not fail that stage).
 pub fn last_keys(history: &History, market: &str) -> Result<PreviousKeys, HistoryError> {
-    let rows: Vec<(String, String)> = history
-        .connection()
-        .prepare(
-            "SELECT s.stage, s.cache_key FROM stage_runs s JOIN runs r ON r.run_id = s.run_id
-             WHERE s.market = ?1 AND s.status IN ('ok', 'alert') AND s.error IS NULL
-             ORDER BY r.started_at DESC, r.rowid DESC",
-        )
-        .and_then(|mut stmt| stmt.query_map(params![market], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-        .map_err(|e| history.sql(e))?;
-    let mut keys = PreviousKeys::new();
-    for (stage, key) in rows {
-        if let Ok(stage) = stage.parse::<Stage>() {
-            keys.entry(stage).or_insert(key);
-        }
-    }
-    Ok(keys)
+    history.last_stage_keys(market)
 }
 
 /// Median of the recorded non-cached durations of `stage` for `market`, and how many there are.
 pub fn compute_time(history: &History, market: &str, stage: Stage) -> (Option<u64>, usize) {
-    let durations: Vec<u64> = history
-        .connection()
-        .prepare(
-            "SELECT duration_ms FROM stage_runs
-             WHERE market = ?1 AND stage = ?2 AND cache_hit = 0 AND status IN ('ok', 'alert') AND error IS NULL",
-        )
-        .and_then(|mut stmt| stmt.query_map(params![market, stage.name()], |r| r.get::<_, i64>(0))?.collect())
-        .map(|v: Vec<i64>| v.into_iter().map(|d| d.max(0) as u64).collect())
-        .unwrap_or_default();
+    let durations = history.computed_durations(market, stage).unwrap_or_default();
     (median(&durations), durations.len())
 }
 

@@ -520,52 +520,21 @@ fn new_run(root: &std::path::Path, run_id: &str, request: &Request, backend: Bac
     }
 }
 
-/// The last recorded state of every cell, and the duration of the last full run.
+/// The last recorded state of every cell, and the duration of the last full run
+/// ([`crate::history::RunRow::is_full`], the rule the KPI screen counts full runs by).
 fn load_cells(path: &std::path::Path) -> Result<(Vec<CellHistory>, Option<u64>), crate::history::HistoryError> {
     let history = History::open(path)?;
-    let conn = history.connection();
-    let cells = (|| {
-        let mut stmt = conn.prepare(
-            // One pass over the history: the newest row per market and stage.
-            "SELECT market, stage, status, cache_hit, duration_ms FROM (
-                 SELECT s.market, s.stage, s.status, s.cache_hit, s.duration_ms,
-                        ROW_NUMBER() OVER (PARTITION BY s.market, s.stage
-                                           ORDER BY r.started_at DESC, r.rowid DESC) AS newest
-                 FROM stage_runs s JOIN runs r ON r.run_id = s.run_id)
-             WHERE newest = 1",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, bool>(3)?,
-                row.get::<_, i64>(4)?,
-            ))
-        })?;
-        let mut cells = Vec::new();
-        for row in rows {
-            let (market, stage, status, cache_hit, duration_ms) = row?;
-            let Ok(stage) = stage.parse::<Stage>() else { continue };
-            let status = match (status.as_str(), cache_hit) {
-                ("fail", _) => CellStatus::Fail,
-                ("alert", _) => CellStatus::Alert,
-                (_, true) => CellStatus::Cached,
-                _ => CellStatus::Ok,
-            };
-            cells.push(CellHistory { market, stage, status, duration_ms: duration_ms.max(0) as u64 });
-        }
-        let last_full: Option<i64> = conn
-            .query_row(
-                "SELECT duration_ms FROM runs WHERE stage IS NULL AND status IN ('ok', 'alert', 'fail')
-                 AND json_array_length(markets) = ?1 ORDER BY started_at DESC LIMIT 1",
-                [markets::ids().len() as i64],
-                |row| row.get(0),
-            )
-            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
-        Ok::<_, rusqlite::Error>((cells, last_full.map(|ms| ms.max(0) as u64)))
-    })();
-    cells.map_err(|e| history.sql(e))
+    let cells = history
+        .latest_stage_states()?
+        .into_iter()
+        .filter_map(|state| {
+            let stage = state.stage.parse::<Stage>().ok()?;
+            let status = CellStatus::of_stage(state.status, state.cache_hit);
+            Some(CellHistory { market: state.market, stage, status, duration_ms: state.duration_ms })
+        })
+        .collect();
+    let last_full = history.last_full_run(&markets::ids())?.and_then(|run| run.duration_ms);
+    Ok((cells, last_full))
 }
 
 fn load_detail(path: &std::path::Path, run_id: &str) -> Result<Option<RunDetail>, crate::history::HistoryError> {

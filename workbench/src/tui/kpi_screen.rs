@@ -4,12 +4,14 @@
 //! Right: the latest full run against the budget, the cache hit rate, the latest tests and line and patch
 //! coverage against the thresholds of `workbench.toml`.
 
+use pipeline_core::RunStatus;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use crate::history::Status;
 use crate::present::report::duration;
 use crate::services::kpi::{CheckCounts, CoverageKpi, HitRate, Kpis, Verdict};
 
@@ -275,11 +277,11 @@ fn draw_run_list(frame: &mut Frame, area: Rect, kpis: &Kpis) {
     )];
     for run in kpis.runs.iter().rev().take(rows) {
         let status = run.status.as_str();
-        let color = match status {
-            "ok" => Color::Green,
-            "alert" => Color::Yellow,
-            "cancelled" | "interrupted" => Color::Magenta,
-            _ => Color::Red,
+        let color = match run.status {
+            Status::Done(RunStatus::Ok) => Color::Green,
+            Status::Done(RunStatus::Alert) => Color::Yellow,
+            Status::Done(RunStatus::Cancelled) | Status::Interrupted => Color::Magenta,
+            Status::Done(RunStatus::Fail | RunStatus::Error) | Status::BuildFailed | Status::Running => Color::Red,
         };
         lines.push(Line::from(vec![
             Span::raw(format!(

@@ -2,8 +2,8 @@
 //! screen has the same frame: a two-line header (repository, backend, the last full run against the budget),
 //! the screen, the optional log pane, and a status line; overlays (help, palette) are drawn on top.
 
-use pipeline_core::Stage;
 use pipeline_core::events::LogLevel;
+use pipeline_core::{RunStatus, Stage};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell as TableCell, Clear, Gauge, Paragraph, Row, Table, Wrap};
 
 use crate::commands::runs::{markets_label, measured, short_commit};
+use crate::history::{Level, Status};
 use crate::present::report::BUDGET_MS;
 use crate::present::report::duration;
 use crate::tui::app::{App, Cell, CellStatus, Overlay};
@@ -192,11 +193,11 @@ fn draw_runs(frame: &mut Frame, area: Rect, app: &App) {
         let commit = short_commit(run.git_commit.as_deref(), run.git_dirty);
         let markets = markets_label(&run.markets, &registered);
         let status = run.status.as_str();
-        let color = match status {
-            "ok" => Color::Green,
-            "alert" | "running" => Color::Yellow,
-            "cancelled" | "interrupted" => Color::Magenta,
-            _ => Color::Red,
+        let color = match run.status {
+            Status::Done(RunStatus::Ok) => Color::Green,
+            Status::Done(RunStatus::Alert) | Status::Running => Color::Yellow,
+            Status::Done(RunStatus::Cancelled) | Status::Interrupted => Color::Magenta,
+            Status::Done(RunStatus::Fail | RunStatus::Error) | Status::BuildFailed => Color::Red,
         };
         let row = Row::new(vec![
             TableCell::from(run.started_at.get(..19).unwrap_or(&run.started_at).replace('T', " ")),
@@ -280,21 +281,21 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
             lines.push(Line::from(format!(
                 "  {:<10} {:<6} {:>8} {:>9}  {:<6}  {}",
                 stage.stage,
-                stage.status,
+                stage.status.as_str(),
                 duration(stage.duration_ms),
                 stage.rows,
                 if stage.cache_hit { "cached" } else { "ran" },
                 stage.cache_key
             )));
             for check in detail.checks.iter().filter(|c| c.market == market.market && c.stage == stage.stage) {
-                let color = match check.status.as_str() {
-                    "pass" => Color::Green,
-                    "alert" => Color::Yellow,
-                    _ => Color::Red,
+                let color = match check.status {
+                    Level::Pass => Color::Green,
+                    Level::Alert => Color::Yellow,
+                    Level::Fail => Color::Red,
                 };
                 lines.push(Line::from(vec![
                     Span::raw(format!("      {:<22} ", check.name)),
-                    Span::styled(format!("{:<5}", check.status), Style::new().fg(color)),
+                    Span::styled(format!("{:<5}", check.status.as_str()), Style::new().fg(color)),
                     Span::raw(format!(" {:>12}  {}", measured(check.measured), check.message)),
                 ]));
             }
