@@ -186,6 +186,21 @@ pub struct Header {
     pub last_full_run_ms: Option<u64>,
 }
 
+impl Header {
+    /// Takes the facts `new` knows (its `Some` fields) and keeps the others: the repository refresh, the backend
+    /// start and the history load each know only some of them.
+    pub fn merge(&mut self, new: Header) {
+        let Header { repo, branch, head, changed_files, backend, endpoint, last_full_run_ms } = new;
+        self.repo = repo.or(self.repo.take());
+        self.branch = branch.or(self.branch.take());
+        self.head = head.or(self.head.take());
+        self.changed_files = changed_files.or(self.changed_files);
+        self.backend = backend.or(self.backend.take());
+        self.endpoint = endpoint.or(self.endpoint.take());
+        self.last_full_run_ms = last_full_run_ms.or(self.last_full_run_ms);
+    }
+}
+
 /// A debounced batch of saved files, as the watch mode reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Changed {
@@ -282,6 +297,13 @@ pub enum Msg {
     },
     /// The coverage reports, loaded and analysed (or why not).
     Coverage(Box<CoverageLoad>),
+    /// The terminal's size (at start and after a resize): how many lines the screens show, to clamp scrolling.
+    Resize {
+        /// Columns.
+        width: u16,
+        /// Rows.
+        height: u16,
+    },
 }
 
 /// What the shell must do.
@@ -317,6 +339,8 @@ pub enum Effect {
     LoadDiff(DiffRequest),
     /// Load and analyse the coverage reports of `.workbench/coverage/` (see `coverage_screen::load_workspace`).
     LoadCoverage,
+    /// Load the duration of the last full run from the history again (a run ended: it may have been one).
+    ReloadLastFullRun,
     /// Quit: cancel what runs, restore the terminal.
     Quit,
 }
@@ -372,6 +396,8 @@ pub struct App {
     pub explorer: Option<ExplorerScreen>,
     /// The coverage screen's state (set by `C`).
     pub coverage: Option<CoverageScreen>,
+    /// The terminal's size, once known (see [`Msg::Resize`]).
+    pub size: Option<(u16, u16)>,
     /// Requests started by watch mode, with the first save they answer.
     watch_origin: HashMap<u64, Instant>,
     next_id: u64,
@@ -406,6 +432,7 @@ impl App {
             diff: None,
             explorer: None,
             coverage: None,
+            size: None,
             watch_origin: HashMap::new(),
             next_id: 1,
         }
@@ -427,6 +454,11 @@ impl App {
         (self.markets[self.cursor.0].clone(), Stage::ALL[self.cursor.1])
     }
 
+    /// How many lines the current screen shows inside its borders, once the terminal's size is known.
+    pub fn screen_rows(&self) -> Option<usize> {
+        self.size.map(|(width, height)| crate::tui::layout::screen_rows(width, height, self.log_open))
+    }
+
     /// Whether any request is queued or active.
     pub fn busy(&self) -> bool {
         !self.queue.is_empty() || !self.active.is_empty()
@@ -441,9 +473,11 @@ impl App {
                 Vec::new()
             }
             Msg::Header(header) => {
-                let (backend, endpoint) = (self.header.backend.take(), self.header.endpoint.take());
-                self.header =
-                    Header { backend: header.backend.or(backend), endpoint: header.endpoint.or(endpoint), ..header };
+                self.header.merge(header);
+                Vec::new()
+            }
+            Msg::Resize { width, height } => {
+                self.size = Some((width, height));
                 Vec::new()
             }
             Msg::Backend(result) => {
@@ -687,6 +721,8 @@ impl App {
             }
             Action::PageUp => self.scroll_screen(-(PAGE as isize)),
             Action::PageDown => self.scroll_screen(PAGE as isize),
+            Action::Top => self.scroll_screen(isize::MIN),
+            Action::Bottom => self.scroll_screen(isize::MAX),
             Action::OpenDiff => {
                 let (market, stage) = self.selected();
                 let mut screen = DiffScreen::open(market, stage, &self.markets);
@@ -807,8 +843,9 @@ impl App {
                 }
             }
             Screen::Explorer => {
+                let rows = self.screen_rows();
                 if let Some(explorer) = &mut self.explorer {
-                    explorer.scroll_by(lines);
+                    explorer.scroll_by(lines, rows);
                 }
             }
             _ => {}
@@ -1043,6 +1080,7 @@ impl App {
         effects.extend(self.dispatch());
         if !self.busy() {
             effects.push(Effect::CheckStale);
+            effects.push(Effect::ReloadLastFullRun);
         }
         if self.screen == Screen::Runs {
             effects.push(Effect::LoadRuns);

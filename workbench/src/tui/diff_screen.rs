@@ -38,14 +38,16 @@ impl Against {
     }
 }
 
-/// One diff to compute: the market (side B), its stage and what it is compared with (side A).
+/// One diff to compute: the selected cell's market and stage, and what it is compared with. Against another
+/// market the cell's market is side A and the picked one side B (the order the label reads); against the base,
+/// the base is side A and the cell's market side B (before → after).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffRequest {
-    /// The market of the selected cell (side B).
+    /// The market of the selected cell (side A against a market, side B against the base).
     pub market: MarketId,
     /// The stage of the selected cell.
     pub stage: Stage,
-    /// Side A.
+    /// What it is compared with (side B when a market, side A when the base).
     pub against: Against,
 }
 
@@ -53,16 +55,16 @@ impl DiffRequest {
     /// The query that computes it (what `wb diff` asks the diff service too).
     pub fn query(&self) -> DiffQuery {
         let sides = match &self.against {
-            Against::Market(other) => Sides::Markets(other.clone(), self.market.clone()),
+            Against::Market(other) => Sides::Markets(self.market.clone(), other.clone()),
             Against::Base => Sides::Against { market: self.market.clone(), against: "base".to_string() },
         };
         DiffQuery { sample: SAMPLE_ROWS, ..DiffQuery::new(self.stage, sides) }
     }
 
-    /// How the screen names it: `recommend: foobar-br vs foobar-au`.
+    /// How the screen names it, side A first: `recommend: foobar-au vs foobar-br` on a foobar-au cell.
     pub fn label(&self) -> String {
         match &self.against {
-            Against::Market(other) => format!("{}: {other} vs {}", self.stage.name(), self.market),
+            Against::Market(other) => format!("{}: {} vs {other}", self.stage.name(), self.market),
             Against::Base => format!("{}: {} vs base", self.stage.name(), self.market),
         }
     }
@@ -84,7 +86,7 @@ pub enum Phase {
 /// The diff screen's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffScreen {
-    /// The selected cell's market (side B).
+    /// The selected cell's market (side A against a market, side B against the base).
     pub market: MarketId,
     /// The selected cell's stage.
     pub stage: Stage,

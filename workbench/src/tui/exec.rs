@@ -206,6 +206,16 @@ impl Executor {
                     let _ = msgs.send(Msg::Coverage(Box::new(load)));
                 });
             }
+            Effect::ReloadLastFullRun => {
+                let (path, msgs) = (self.shared.workspace.history_path(), self.shared.msgs.clone());
+                tokio::task::spawn_blocking(move || {
+                    let msg = match load_cells(&path) {
+                        Ok((_, last_full_run_ms)) => Msg::Header(Header { last_full_run_ms, ..Header::default() }),
+                        Err(e) => Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))),
+                    };
+                    let _ = msgs.send(msg);
+                });
+            }
             Effect::Quit => {
                 for cancel in self.cancels.values() {
                     cancel.cancel();

@@ -56,9 +56,16 @@ impl ExplorerScreen {
         }
     }
 
-    /// Scrolls by `lines` (up when negative), within the screen's lines.
-    pub fn scroll_by(&mut self, lines: isize) {
-        self.scroll = self.scroll.saturating_add_signed(lines).min(self.line_count().saturating_sub(1));
+    /// The furthest the screen scrolls: until its last line is at the bottom of a `viewport` lines high view
+    /// (unknown viewport: until only the last line shows).
+    pub fn max_scroll(&self, viewport: Option<usize>) -> usize {
+        self.line_count().saturating_sub(viewport.unwrap_or(1).max(1))
+    }
+
+    /// Scrolls by `lines` (up when negative; `isize::MIN` is the top, `isize::MAX` the end), stopping when the
+    /// last line is at the bottom of the `viewport` lines the screen shows.
+    pub fn scroll_by(&mut self, lines: isize, viewport: Option<usize>) {
+        self.scroll = self.scroll.saturating_add_signed(lines).min(self.max_scroll(viewport));
     }
 
     /// →: the next market to compare with (after the last: the market alone); ←: the previous.
@@ -100,8 +107,9 @@ pub fn draw(frame: &mut Frame, area: Rect, screen: &ExplorerScreen) {
         }
         (None, Ok(p)) => (format!(" Explorer · {} ", screen.market), profile_lines(p)),
     };
-    let title = format!("{title}· ←→ compare with another market · Esc back ");
-    let scroll = screen.scroll.min(lines.len().saturating_sub(1)) as u16;
+    let title = format!("{title}· ↑↓ PgUp PgDn Home End scroll · ←→ compare · Esc back ");
+    let rows = area.height.saturating_sub(2) as usize;
+    let scroll = screen.scroll.min(lines.len().saturating_sub(rows.max(1))) as u16;
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)).scroll((scroll, 0)), area);
 }
 

@@ -21,6 +21,7 @@ pub mod exec;
 pub mod explorer_screen;
 pub mod keys;
 pub mod kpi_screen;
+pub mod layout;
 pub mod palette;
 pub mod terminal;
 pub mod view;

@@ -18,8 +18,7 @@ use crate::tui::keys::{self, Action, Screen};
 use crate::tui::palette;
 use markets::MarketId;
 
-/// The smallest terminal the TUI draws in.
-pub const MIN_SIZE: (u16, u16) = (80, 20);
+pub use crate::tui::layout::MIN_SIZE;
 
 /// Spinner frames of a running cell.
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -31,15 +30,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         too_small(frame, area);
         return;
     }
-    let [header, body, status] =
-        Layout::vertical([Constraint::Length(2), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    let crate::tui::layout::Areas { header, screen, log, status } = crate::tui::layout::areas(area, app.log_open);
     draw_header(frame, header, app);
-    let (screen, log) = if app.log_open {
-        let [screen, log] = Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
-        (screen, Some(log))
-    } else {
-        (body, None)
-    };
     match app.screen {
         Screen::Matrix => draw_matrix(frame, screen, app),
         Screen::Runs => draw_runs(frame, screen, app),
