@@ -17,9 +17,9 @@ use tokio::sync::mpsc;
 use workbench::services::build::RunnerSource;
 use workbench::services::diff::Sides;
 use workbench::tui::app::{App, Effect, Msg, Overlay};
-use workbench::tui::diff_screen::{Against, DiffRequest, Phase};
 use workbench::tui::exec::Executor;
 use workbench::tui::keys::Screen;
+use workbench::tui::screens::diff::{Against, DiffRequest, Phase};
 use workbench::workspace::Workspace;
 use workbench_diff::{Side, StageDiff, StageOptions, TablePair, diff_stage};
 

@@ -13,6 +13,8 @@ use crate::cli::CoverageArgs;
 use crate::exit::ExitStatus;
 use crate::history::History;
 use crate::history::quality::QualityRun;
+/// Shared with the check report and the TUI; it lives in [`crate::present::coverage`].
+pub use crate::present::coverage::line_ranges;
 use crate::workspace::Workspace;
 
 /// Runs `wb coverage` from the current directory; returns the exit code.
@@ -94,23 +96,6 @@ fn pct(counts: &Counts) -> String {
 
 fn verdict(ok: bool) -> &'static str {
     if ok { "ok" } else { "BELOW" }
-}
-
-/// `3, 8, 10-12`: sorted line numbers with runs collapsed.
-pub fn line_ranges(lines: &[u32]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let start = lines[i];
-        let mut end = start;
-        while i + 1 < lines.len() && lines[i + 1] == end + 1 {
-            i += 1;
-            end = lines[i];
-        }
-        parts.push(if start == end { start.to_string() } else { format!("{start}-{end}") });
-        i += 1;
-    }
-    parts.join(", ")
 }
 
 /// The text report: totals against the thresholds, per crate, patch coverage with the uncovered changed lines,

@@ -2,5 +2,7 @@
 //! reports and the TUI. Rendering only reads; nothing here runs anything.
 
 pub mod check_report;
+pub mod coverage;
 pub mod output;
 pub mod report;
+pub mod runs;

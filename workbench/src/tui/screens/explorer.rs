@@ -5,12 +5,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use workbench_diff::doc::number;
 use workbench_diff::explore::{self, Comparison, MarketProfile};
 
+use crate::tui::keys::Action;
+use crate::tui::screens::{Outcome, PAGE};
+use crate::tui::theme::{self, bold, dim, marked};
 use markets::MarketId;
 
 /// The explorer's state.
@@ -86,24 +88,35 @@ impl ExplorerScreen {
     }
 }
 
-fn bold() -> Style {
-    Style::new().add_modifier(Modifier::BOLD)
+impl ExplorerScreen {
+    /// The explorer's keys: ↑↓ PgUp PgDn Home End scroll (stopping when the last line is at the bottom of the
+    /// `viewport` lines shown), ←→ pick the market to compare with.
+    pub fn handle(&mut self, action: Action, viewport: Option<usize>) -> Outcome {
+        match action {
+            Action::Up => self.scroll_by(-1, viewport),
+            Action::Down => self.scroll_by(1, viewport),
+            Action::PageUp => self.scroll_by(-(PAGE as isize), viewport),
+            Action::PageDown => self.scroll_by(PAGE as isize, viewport),
+            Action::Top => self.scroll_by(isize::MIN, viewport),
+            Action::Bottom => self.scroll_by(isize::MAX, viewport),
+            Action::Left => self.cycle(-1),
+            Action::Right => self.cycle(1),
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Done
+    }
+
+    /// Draws the explorer in `area`.
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        draw(frame, area, self);
+    }
 }
 
-fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
-}
-
-fn marked() -> Style {
-    Style::new().fg(Color::Yellow)
-}
-
-/// Draws the explorer in `area`.
-pub fn draw(frame: &mut Frame, area: Rect, screen: &ExplorerScreen) {
+fn draw(frame: &mut Frame, area: Rect, screen: &ExplorerScreen) {
     let (title, lines) = match (&screen.comparison, &screen.profile) {
         (Some(Ok(c)), _) => (format!(" Explorer · {} vs {} ", c.a, c.b), comparison_lines(c)),
         (Some(Err(e)), _) | (None, Err(e)) => {
-            (format!(" Explorer · {} ", screen.market), vec![Line::styled(e.clone(), Style::new().fg(Color::Red))])
+            (format!(" Explorer · {} ", screen.market), vec![Line::styled(e.clone(), theme::error())])
         }
         (None, Ok(p)) => (format!(" Explorer · {} ", screen.market), profile_lines(p)),
     };
