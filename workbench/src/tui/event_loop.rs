@@ -12,7 +12,8 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use crate::tui::app::{App, Effect, Msg};
-use crate::tui::{terminal, view};
+use crate::tui::terminal;
+use crate::tui::view;
 
 /// How often spinners advance.
 pub const TICK: Duration = Duration::from_millis(100);

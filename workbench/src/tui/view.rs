@@ -14,11 +14,12 @@ use crate::present::report::duration;
 use crate::tui::app::{App, Overlay};
 use crate::tui::keys::{self, Action, Screen};
 use crate::tui::layout::{self, Areas};
+use crate::tui::palette;
 use crate::tui::screens::kpi::KpiView;
 use crate::tui::screens::matrix::MatrixView;
 use crate::tui::screens::run_detail::RunDetailView;
 use crate::tui::screens::runs::RunsView;
-use crate::tui::{palette, theme};
+use crate::tui::theme;
 
 pub use crate::tui::layout::MIN_SIZE;
 

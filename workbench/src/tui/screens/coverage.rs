@@ -1,11 +1,11 @@
-//! The coverage screen (`C`): the reports `wb coverage` leaves in `.workbench/coverage/` (the LCOV tracefile and,
-//! when present, the `cargo llvm-cov` JSON export for regions), analysed in the background by [`crate::services::coverage::load`]: totals
-//! against the `[coverage]` thresholds, a table of crates with their files indented under them (Enter or Space on
-//! a crate folds it; on a file opens the file view) with line, function and region coverage and the uncovered
-//! line count, sorted by `s`; the patch pane (patch coverage since the merge base with `main` and the uncovered
-//! changed lines per file) and the market × hook override matrix. Both panes are shown at 110×28 and more; below
-//! that Tab switches between them. The file view shows the source with its hit counts, marking uncovered lines
-//! (`▌`) and changed-and-uncovered lines (`!`); `n`/`N` jump between uncovered lines.
+//! The coverage screen (`C`): the reports `wb coverage` leaves in `.workbench/coverage/` (the LCOV tracefile and, when
+//! present, the `cargo llvm-cov` JSON export for regions), analysed in the background by
+//! [`crate::services::coverage::load`]: totals against the `[coverage]` thresholds, a table of crates with their files
+//! indented under them (Enter or Space on a crate folds it; on a file opens the file view) with line, function and
+//! region coverage and the uncovered line count, sorted by `s`; the patch pane (patch coverage since the merge base
+//! with `main` and the uncovered changed lines per file) and the market × hook override matrix. Both panes are shown at
+//! 110×28 and more; below that Tab switches between them. The file view shows the source with its hit counts, marking
+//! uncovered lines (`▌`) and changed-and-uncovered lines (`!`); `n`/`N` jump between uncovered lines.
 //!
 //! The reports are loaded by [`crate::services::coverage`]; [`CoverageScreen::handle`] changes the screen's state
 //! and [`CoverageScreen::draw`] only reads it.
