@@ -705,3 +705,76 @@ async fn a_runner_that_does_not_compile_is_recorded_as_a_build_failure_with_the_
     assert!(error.starts_with("error[E0308]: mismatched types"), "{error}");
     assert!(error.contains("workbench/runner/src/main.rs:2:"), "{error}");
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The header's last full run
+
+#[test]
+fn the_last_full_run_survives_the_repository_refresh_and_is_reloaded_when_runs_end() {
+    let mut app = app();
+    // Loaded from history at start.
+    app.handle(Msg::Header(Header { last_full_run_ms: Some(252_000), ..Header::default() }));
+    // The repository facts, refreshed every 3 s, know nothing of runs: they must not wipe it.
+    app.handle(Msg::Header(Header {
+        repo: Some("workbench".into()),
+        branch: Some("main".into()),
+        head: Some("1a2b3c4".into()),
+        changed_files: Some(0),
+        ..Header::default()
+    }));
+    assert_eq!(app.header.last_full_run_ms, Some(252_000));
+    assert_eq!(app.header.repo.as_deref(), Some("workbench"));
+    let (text, _) = render(&app, WIDTH, HEIGHT);
+    assert!(text.contains("last full run 4m12s of the 15m00s budget"), "{text}");
+    assert!(!text.contains("no full run yet"), "{text}");
+    // A run that ends with nothing else to do reloads it (a full run may just have been recorded).
+    app.handle(ch('a'));
+    app.handle(Msg::RunStarted { id: 1, run_id: "r1".into() });
+    let effects = app.handle(Msg::RunEnded { id: 1, status: RunStatus::Ok, error: None });
+    assert!(effects.contains(&Effect::ReloadLastFullRun), "{effects:?}");
+    app.handle(Msg::Header(Header { last_full_run_ms: Some(180_000), ..Header::default() }));
+    let (text, _) = render(&app, WIDTH, HEIGHT);
+    assert!(text.contains("last full run 3m00s of the 15m00s budget"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_executor_keeps_the_last_full_run_in_the_header_and_reloads_it_after_a_run() {
+    let root = common::Root::empty();
+    git2::Repository::init(root.path()).unwrap();
+    let all = markets::ids();
+    let full = |history: &mut History, run_id: &str, started_at: &str, ms: u64| {
+        common::tui::record_run(history, run_id, started_at, &all, None, &[], Some((RunStatus::Ok, ms)));
+    };
+    full(&mut root.history(), "r1", "2026-11-20T10:00:00.000Z", 252_000);
+    let workspace = Workspace::open(root.path()).unwrap();
+    let (msg_tx, mut msgs) = mpsc::unbounded_channel();
+    let source = RunnerSource::Prebuilt(env!("CARGO_BIN_EXE_wb").into());
+    let mut executor = Executor::start(workspace, None, source, 2, msg_tx);
+    let mut app = app();
+    // Until the history load and, after it, a repository refresh (every 3 s) have arrived.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (mut loaded, mut refreshed_after) = (false, false);
+    while !refreshed_after {
+        let msg = tokio::time::timeout_at(deadline, msgs.recv()).await.expect("no header in time").unwrap();
+        if let Msg::Header(header) = &msg {
+            refreshed_after = loaded && header.repo.is_some();
+            loaded |= header.last_full_run_ms.is_some();
+        }
+        app.handle(msg);
+    }
+    assert_eq!(app.header.last_full_run_ms, Some(252_000), "the repository refresh wiped the last full run");
+    // A second full run is recorded; when the app's run ends, the header shows it.
+    full(&mut root.history(), "r2", "2026-11-21T10:00:00.000Z", 180_000);
+    app.handle(ch('a'));
+    app.handle(Msg::RunStarted { id: 1, run_id: "r2".into() });
+    let effects = app.handle(Msg::RunEnded { id: 1, status: RunStatus::Ok, error: None });
+    assert!(effects.contains(&Effect::ReloadLastFullRun), "{effects:?}");
+    executor.execute(Effect::ReloadLastFullRun);
+    while app.header.last_full_run_ms != Some(180_000) {
+        let msg = tokio::time::timeout_at(deadline, msgs.recv()).await.expect("no reload in time").unwrap();
+        app.handle(msg);
+    }
+    executor.shutdown(Duration::from_secs(10)).await;
+    let (text, _) = render(&app, WIDTH, HEIGHT);
+    assert!(text.contains("last full run 3m00s of the 15m00s budget"), "{text}");
+}

@@ -14,8 +14,9 @@ use git2::{Repository, RepositoryInitOptions, Signature, Time};
 use ratatui::style::{Color, Modifier};
 use serde_json::json;
 use workbench::tui::app::{App, Effect, Msg, Overlay};
-use workbench::tui::coverage_screen::{CoverageLoad, Pane, SortKey, TableRow, load_workspace};
+use workbench::tui::exec::load_coverage as load_workspace;
 use workbench::tui::keys::Screen;
+use workbench::tui::screens::coverage::{CoverageLoad, Pane, SortKey, TableRow};
 use workbench::workspace::Workspace;
 use workbench_coverage::HookStatus;
 

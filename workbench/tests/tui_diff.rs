@@ -17,9 +17,9 @@ use tokio::sync::mpsc;
 use workbench::services::build::RunnerSource;
 use workbench::services::diff::Sides;
 use workbench::tui::app::{App, Effect, Msg, Overlay};
-use workbench::tui::diff_screen::{Against, DiffRequest, Phase};
 use workbench::tui::exec::Executor;
 use workbench::tui::keys::Screen;
+use workbench::tui::screens::diff::{Against, DiffRequest, Phase};
 use workbench::workspace::Workspace;
 use workbench_diff::{Side, StageDiff, StageOptions, TablePair, diff_stage};
 
@@ -33,18 +33,18 @@ fn golden_recommend(market: &str) -> polars::prelude::DataFrame {
     workbench::services::diff::read_export_csv(&bytes).unwrap()
 }
 
-/// The recommend diff foobar-br (A) → foobar-au (B) of the golden outputs.
+/// The recommend diff foobar-au (A) → foobar-br (B) of the golden outputs.
 fn golden_diff(sample_rows: usize) -> StageDiff {
     let pairs = [TablePair {
         table: "recommendations".into(),
-        a: golden_recommend("foobar-br"),
-        b: golden_recommend("foobar-au"),
+        a: golden_recommend("foobar-au"),
+        b: golden_recommend("foobar-br"),
     }];
     let options = StageOptions { sample_rows, ..StageOptions::default() };
     diff_stage(
         Stage::Recommend,
-        Side::named("foobar-br", "foobar-br"),
         Side::named("foobar-au", "foobar-au"),
+        Side::named("foobar-br", "foobar-br"),
         &pairs,
         &options,
     )
@@ -103,12 +103,12 @@ fn d_opens_the_picker_on_the_selected_cell_with_the_other_markets_and_the_base()
 fn enter_asks_for_the_picked_diff_and_the_base_means_the_merge_base() {
     let (app, request) = computing_au_vs_br();
     assert_eq!(app.diff.as_ref().unwrap().phase, Phase::Computing(request.clone()));
-    assert_eq!(app.status_line, "computing the diff recommend: foobar-br vs foobar-au…");
-    // Side A is the picked market, side B the cell's market: `wb diff --stage recommend foobar-br foobar-au`.
+    assert_eq!(app.status_line, "computing the diff recommend: foobar-au vs foobar-br…");
+    // Side A is the cell's market, side B the picked one: `wb diff --stage recommend foobar-au foobar-br`.
     let query = request.query();
     assert_eq!(
         (query.stage, query.sides),
-        (Stage::Recommend, Sides::Markets(market("foobar-br"), market("foobar-au")))
+        (Stage::Recommend, Sides::Markets(market("foobar-au"), market("foobar-br")))
     );
 
     let mut app = self::app();
@@ -135,10 +135,10 @@ fn a_result_is_shown_and_a_result_for_another_request_is_ignored() {
     let diff = app.diff.as_ref().unwrap();
     let Phase::Ready(shown, stage_diff) = &diff.phase else { panic!("not ready: {:?}", diff.phase) };
     assert_eq!(shown, &request);
-    assert_eq!(stage_diff.tables[0].rows.a, 760);
-    assert_eq!(stage_diff.tables[0].rows.b, 946);
+    assert_eq!(stage_diff.tables[0].rows.a, 946);
+    assert_eq!(stage_diff.tables[0].rows.b, 760);
     assert_eq!(diff.columns(), ["action", "channel", "scheduled_date", "content_id", "propensity", "rank"]);
-    assert_eq!(app.status_line, "diff recommend: foobar-br vs foobar-au");
+    assert_eq!(app.status_line, "diff recommend: foobar-au vs foobar-br");
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn snapshot_picker_and_computing() {
 fn snapshot_diff_of_the_golden_recommend_outputs() {
     let app = ready_au_vs_br();
     let (text, terminal) = render(&app, 140, 50);
-    insta::assert_snapshot!("diff_recommend_br_vs_au", text);
+    insta::assert_snapshot!("diff_recommend_au_vs_br", text);
     // Changed cells are coloured: the first sampled row's changed cells show `a → b` in yellow.
     let buffer = terminal.backend().buffer();
     let arrow = (0..buffer.area.height)
@@ -306,6 +306,39 @@ fn snapshot_explorer_alone_and_side_by_side() {
     insta::assert_snapshot!("help_explorer", text);
 }
 
+#[test]
+fn the_explorer_scrolls_to_the_last_model_weight_and_no_further() {
+    let mut app = app();
+    app.handle(Msg::Resize { width: WIDTH, height: 48 });
+    app.handle(ch('j'));
+    app.handle(ch('m'));
+    let (text, _) = render(&app, WIDTH, 48);
+    assert!(text.contains("│Hooks (2 overridden)"), "{text}");
+    assert!(!text.contains("w_click"), "foobar-br's weights do not fit at 110×48:\n{text}");
+    assert!(text.contains("↑↓ PgUp PgDn Home End scroll · ←→ compare · Esc back"), "{text}");
+    app.handle(key(KeyCode::PageDown));
+    let (text, _) = render(&app, WIDTH, 48);
+    assert!(text.contains("│  w_click"), "PgDn shows the last weights:\n{text}");
+    assert!(!text.contains("│Hooks (2 overridden)"), "{text}");
+    // Scrolling stops when the last line is at the bottom: the view stays full.
+    let lines = app.explorer.as_ref().unwrap().line_count();
+    let viewport = 48 - 3 - 2;
+    for _ in 0..10 {
+        app.handle(key(KeyCode::Down));
+    }
+    assert_eq!(app.explorer.as_ref().unwrap().scroll, lines - viewport);
+    let (bottom, _) = render(&app, WIDTH, 48);
+    assert!(bottom.lines().nth(45).unwrap().starts_with("│  w_click"), "{bottom}");
+    app.handle(key(KeyCode::Up));
+    assert_eq!(app.explorer.as_ref().unwrap().scroll, lines - viewport - 1);
+    app.handle(key(KeyCode::Home));
+    assert_eq!(app.explorer.as_ref().unwrap().scroll, 0);
+    app.handle(key(KeyCode::End));
+    assert_eq!(render(&app, WIDTH, 48).0, bottom);
+    app.handle(key(KeyCode::PageUp));
+    assert_eq!(app.explorer.as_ref().unwrap().scroll, (lines - viewport).saturating_sub(15));
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The executor, end to end
 
@@ -344,7 +377,7 @@ async fn the_executor_computes_a_diff_of_real_runs_and_reports_what_is_missing()
     app.handle(msg);
     let diff = app.diff.as_ref().unwrap();
     let Phase::Ready(_, stage_diff) = &diff.phase else { panic!("not ready: {:?}", diff.phase) };
-    assert_eq!((stage_diff.a.label.as_str(), stage_diff.b.label.as_str()), ("foobar-br", "foobar-au"));
+    assert_eq!((stage_diff.a.label.as_str(), stage_diff.b.label.as_str()), ("foobar-au", "foobar-br"));
     let expected = golden_diff(20);
     assert_eq!(stage_diff.tables[0].rows, expected.tables[0].rows);
     assert_eq!(stage_diff.tables[0].keyed.changed, expected.tables[0].keyed.changed);

@@ -119,3 +119,14 @@ pub fn text(report: &Report) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_lines_collapse_into_ranges() {
+        assert_eq!(line_ranges(&[3, 8, 10, 11, 12]), "3, 8, 10-12");
+        assert_eq!(line_ranges(&[]), "");
+    }
+}

@@ -5,3 +5,4 @@ pub mod check_report;
 pub mod coverage;
 pub mod output;
 pub mod report;
+pub mod runs;

@@ -6,6 +6,7 @@ pub mod affected;
 pub mod aws;
 pub mod build;
 pub mod check_scope;
+pub mod coverage;
 pub mod diff;
 pub mod kpi;
 pub mod plan;

@@ -13,96 +13,18 @@ use pipeline_core::{Event, RunStatus, Stage, StageStatus};
 use crate::history::{RunDetail, RunRow};
 use crate::services::kpi::Kpis;
 use crate::services::supervisor::Update;
-use crate::tui::coverage_screen::{CoverageLoad, CoverageScreen};
-use crate::tui::diff_screen::{DiffRequest, DiffScreen};
-use crate::tui::explorer_screen::ExplorerScreen;
 use crate::tui::keys::{self, Action, Key, Screen};
 use crate::tui::palette;
+use crate::tui::screens::coverage::{CoverageLoad, CoverageScreen};
+use crate::tui::screens::diff::{DiffRequest, DiffScreen};
+use crate::tui::screens::explorer::ExplorerScreen;
+pub use crate::tui::screens::matrix::{Cell, CellStatus};
+use crate::tui::screens::{Outcome, matrix, run_detail, runs};
 use markets::MarketId;
 
-/// How many lines PgUp and PgDn scroll the diff and explorer screens.
-pub const PAGE: usize = 15;
+pub use crate::tui::screens::PAGE;
 /// How many log lines are kept.
 pub const LOG_CAPACITY: usize = 5000;
-
-/// What a matrix cell shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CellStatus {
-    /// Never ran (no history).
-    NeverRun,
-    /// Waiting for its run to start (or for a free runner slot).
-    Queued,
-    /// Its stage is running; rows processed so far.
-    Running {
-        /// Rows processed.
-        rows: u64,
-    },
-    /// Ran; every check passed.
-    Ok,
-    /// Ran; a check alerted.
-    Alert,
-    /// A check failed or the stage could not complete.
-    Fail,
-    /// Served from the cache.
-    Cached,
-    /// Its run was cancelled before it finished.
-    Cancelled,
-    /// Its runner died or the environment failed.
-    Error,
-    /// The runner did not build.
-    BuildFailed,
-}
-
-impl CellStatus {
-    /// The short word the matrix shows.
-    pub fn label(self) -> &'static str {
-        match self {
-            CellStatus::NeverRun => "—",
-            CellStatus::Queued => "queued",
-            CellStatus::Running { .. } => "running",
-            CellStatus::Ok => "ok",
-            CellStatus::Alert => "alert",
-            CellStatus::Fail => "fail",
-            CellStatus::Cached => "cached",
-            CellStatus::Cancelled => "cancelled",
-            CellStatus::Error => "error",
-            CellStatus::BuildFailed => "build failed",
-        }
-    }
-
-    /// A finished stage's status.
-    pub fn of_stage(status: StageStatus, cache_hit: bool) -> Self {
-        match (status, cache_hit) {
-            (StageStatus::Fail, _) => CellStatus::Fail,
-            (StageStatus::Alert, _) => CellStatus::Alert,
-            (StageStatus::Ok, true) => CellStatus::Cached,
-            (StageStatus::Ok, false) => CellStatus::Ok,
-        }
-    }
-
-    fn is_pending(self) -> bool {
-        matches!(self, CellStatus::Queued | CellStatus::Running { .. })
-    }
-}
-
-/// One market × stage cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cell {
-    /// What it shows.
-    pub status: CellStatus,
-    /// Duration of its last execution.
-    pub last_ms: Option<u64>,
-    /// Inputs or code changed since it last ran (its output would not be served from the cache).
-    pub stale: bool,
-    /// What it showed before it was queued, to go back to when the request is cancelled before it ran.
-    before: CellStatus,
-}
-
-impl Cell {
-    fn new() -> Self {
-        Self { status: CellStatus::NeverRun, last_ms: None, stale: false, before: CellStatus::NeverRun }
-    }
-}
 
 /// The last recorded state of a cell, loaded from history at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +106,21 @@ pub struct Header {
     pub endpoint: Option<String>,
     /// Duration of the last full run (every market, every stage).
     pub last_full_run_ms: Option<u64>,
+}
+
+impl Header {
+    /// Takes the facts `new` knows (its `Some` fields) and keeps the others: the repository refresh, the backend
+    /// start and the history load each know only some of them.
+    pub fn merge(&mut self, new: Header) {
+        let Header { repo, branch, head, changed_files, backend, endpoint, last_full_run_ms } = new;
+        self.repo = repo.or(self.repo.take());
+        self.branch = branch.or(self.branch.take());
+        self.head = head.or(self.head.take());
+        self.changed_files = changed_files.or(self.changed_files);
+        self.backend = backend.or(self.backend.take());
+        self.endpoint = endpoint.or(self.endpoint.take());
+        self.last_full_run_ms = last_full_run_ms.or(self.last_full_run_ms);
+    }
 }
 
 /// A debounced batch of saved files, as the watch mode reports it.
@@ -282,6 +219,13 @@ pub enum Msg {
     },
     /// The coverage reports, loaded and analysed (or why not).
     Coverage(Box<CoverageLoad>),
+    /// The terminal's size (at start and after a resize): how many lines the screens show, to clamp scrolling.
+    Resize {
+        /// Columns.
+        width: u16,
+        /// Rows.
+        height: u16,
+    },
 }
 
 /// What the shell must do.
@@ -315,8 +259,10 @@ pub enum Effect {
     },
     /// Compute a diff (reads both outputs through S3; may build and run another revision).
     LoadDiff(DiffRequest),
-    /// Load and analyse the coverage reports of `.workbench/coverage/` (see `coverage_screen::load_workspace`).
+    /// Load and analyse the coverage reports of `.workbench/coverage/` (see `services::coverage::load_workspace`).
     LoadCoverage,
+    /// Load the duration of the last full run from the history again (a run ended: it may have been one).
+    ReloadLastFullRun,
     /// Quit: cancel what runs, restore the terminal.
     Quit,
 }
@@ -372,6 +318,8 @@ pub struct App {
     pub explorer: Option<ExplorerScreen>,
     /// The coverage screen's state (set by `C`).
     pub coverage: Option<CoverageScreen>,
+    /// The terminal's size, once known (see [`Msg::Resize`]).
+    pub size: Option<(u16, u16)>,
     /// Requests started by watch mode, with the first save they answer.
     watch_origin: HashMap<u64, Instant>,
     next_id: u64,
@@ -406,6 +354,7 @@ impl App {
             diff: None,
             explorer: None,
             coverage: None,
+            size: None,
             watch_origin: HashMap::new(),
             next_id: 1,
         }
@@ -427,6 +376,11 @@ impl App {
         (self.markets[self.cursor.0].clone(), Stage::ALL[self.cursor.1])
     }
 
+    /// How many lines the current screen shows inside its borders, once the terminal's size is known.
+    pub fn screen_rows(&self) -> Option<usize> {
+        self.size.map(|(width, height)| crate::tui::layout::screen_rows(width, height, self.log_open))
+    }
+
     /// Whether any request is queued or active.
     pub fn busy(&self) -> bool {
         !self.queue.is_empty() || !self.active.is_empty()
@@ -441,9 +395,11 @@ impl App {
                 Vec::new()
             }
             Msg::Header(header) => {
-                let (backend, endpoint) = (self.header.backend.take(), self.header.endpoint.take());
-                self.header =
-                    Header { backend: header.backend.or(backend), endpoint: header.endpoint.or(endpoint), ..header };
+                self.header.merge(header);
+                Vec::new()
+            }
+            Msg::Resize { width, height } => {
+                self.size = Some((width, height));
                 Vec::new()
             }
             Msg::Backend(result) => {
@@ -528,7 +484,11 @@ impl App {
             }
             Msg::Changed(changed) => self.changed(changed),
             Msg::Coverage(load) => {
-                self.coverage_loaded(*load);
+                let screen = self.coverage.get_or_insert_with(CoverageScreen::new);
+                self.status_line = screen.finished(*load);
+                if self.screen == Screen::CoverageFile && screen.file.is_none() {
+                    self.screen = Screen::Coverage;
+                }
                 Vec::new()
             }
             Msg::Diff { request, result } => {
@@ -646,47 +606,35 @@ impl App {
 
     /// Does what `action` asks on the current screen.
     pub fn perform(&mut self, action: Action) -> Vec<Effect> {
-        if let Some(effects) = self.coverage_action(action) {
+        if action == Action::OpenCoverage {
+            let screen = self.coverage.get_or_insert_with(CoverageScreen::new);
+            self.status_line = screen.reload();
+            self.screen = Screen::Coverage;
+            return vec![Effect::LoadCoverage];
+        }
+        if let Some(effects) = self.screen_action(action) {
             return effects;
         }
-        let rows = self.markets.len();
         match action {
-            Action::Up => match self.screen {
-                Screen::Matrix => self.cursor.0 = self.cursor.0.saturating_sub(1),
-                Screen::Runs => self.runs_cursor = self.runs_cursor.saturating_sub(1),
-                Screen::RunDetail => self.detail_scroll = self.detail_scroll.saturating_sub(1),
-                Screen::Kpi => {}
-                Screen::Diff | Screen::Explorer => self.scroll_screen(-1),
-                Screen::Coverage | Screen::CoverageFile => {} // coverage_action
-            },
-            Action::Down => match self.screen {
-                Screen::Matrix => self.cursor.0 = (self.cursor.0 + 1).min(rows.saturating_sub(1)),
-                Screen::Runs => self.runs_cursor = (self.runs_cursor + 1).min(self.runs.len().saturating_sub(1)),
-                Screen::RunDetail => self.detail_scroll += 1,
-                Screen::Kpi => {}
-                Screen::Diff | Screen::Explorer => self.scroll_screen(1),
-                Screen::Coverage | Screen::CoverageFile => {} // coverage_action
-            },
-            Action::Left | Action::Right => {
-                let step = if action == Action::Left { -1 } else { 1 };
-                match self.screen {
-                    Screen::Diff => {
-                        if let Some(diff) = &mut self.diff {
-                            diff.select_column(step);
-                        }
-                    }
-                    Screen::Explorer => {
-                        if let Some(explorer) = &mut self.explorer {
-                            explorer.cycle(step);
-                        }
-                    }
-                    _ => {
-                        self.cursor.1 = self.cursor.1.saturating_add_signed(step).min(Stage::ALL.len() - 1);
-                    }
-                }
-            }
-            Action::PageUp => self.scroll_screen(-(PAGE as isize)),
-            Action::PageDown => self.scroll_screen(PAGE as isize),
+            // The screens' own keys, where their screen is not shown (or has no state yet).
+            Action::Up
+            | Action::Down
+            | Action::Left
+            | Action::Right
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Compare
+            | Action::HideColumn
+            | Action::ShowColumns
+            | Action::OpenRun
+            | Action::OpenCoverage
+            | Action::CycleSort
+            | Action::SwitchPane
+            | Action::OpenItem
+            | Action::NextUncovered
+            | Action::PrevUncovered => {}
             Action::OpenDiff => {
                 let (market, stage) = self.selected();
                 let mut screen = DiffScreen::open(market, stage, &self.markets);
@@ -699,22 +647,6 @@ impl App {
                 }
                 self.diff = Some(screen);
                 self.screen = Screen::Diff;
-            }
-            Action::Compare => {
-                if let Some(request) = self.diff.as_mut().and_then(DiffScreen::confirm) {
-                    self.status_line = format!("computing the diff {}…", request.label());
-                    return vec![Effect::LoadDiff(request)];
-                }
-            }
-            Action::HideColumn => {
-                if let Some(diff) = &mut self.diff {
-                    diff.hide_column();
-                }
-            }
-            Action::ShowColumns => {
-                if let Some(diff) = &mut self.diff {
-                    diff.show_columns();
-                }
             }
             Action::OpenExplorer => {
                 let (market, _) = self.selected();
@@ -752,13 +684,6 @@ impl App {
                 self.screen = Screen::Kpi;
                 return vec![Effect::LoadKpis];
             }
-            Action::OpenRun => {
-                if let Some(run) = self.runs.get(self.runs_cursor) {
-                    self.screen = Screen::RunDetail;
-                    self.detail = None;
-                    return vec![Effect::LoadRun(run.run_id.clone())];
-                }
-            }
             Action::Back => {
                 self.screen = match self.screen {
                     Screen::RunDetail => Screen::Runs,
@@ -787,32 +712,66 @@ impl App {
                 self.status_line = "quitting…".to_string();
                 return vec![Effect::Quit];
             }
-            // The coverage screen's own keys (handled by `coverage_action` on its screens).
-            Action::OpenCoverage
-            | Action::CycleSort
-            | Action::SwitchPane
-            | Action::OpenItem
-            | Action::NextUncovered
-            | Action::PrevUncovered => {}
         }
         Vec::new()
     }
 
-    /// Scrolls the diff or explorer screen by `lines` (up when negative); on the picker, moves the choice.
-    fn scroll_screen(&mut self, lines: isize) {
+    /// The current screen's own handling of `action` (its `handle`), mapped onto the app; None when the action
+    /// is not the screen's.
+    fn screen_action(&mut self, action: Action) -> Option<Vec<Effect>> {
+        let viewport = self.screen_rows();
         match self.screen {
-            Screen::Diff => {
-                if let Some(diff) = &mut self.diff {
-                    if lines < 0 { diff.up(lines.unsigned_abs()) } else { diff.down(lines.unsigned_abs()) }
-                }
+            Screen::Matrix => {
+                let outcome = matrix::handle(&mut self.cursor, self.markets.len(), action);
+                self.outcome(outcome)
             }
+            Screen::Runs => match runs::handle(&mut self.runs_cursor, self.runs.len(), action) {
+                Outcome::Request(index) => {
+                    let run_id = self.runs[index].run_id.clone();
+                    self.screen = Screen::RunDetail;
+                    self.detail = None;
+                    Some(vec![Effect::LoadRun(run_id)])
+                }
+                Outcome::Ignored => None,
+                Outcome::Done => Some(Vec::new()),
+                Outcome::Status(status) => self.outcome(Outcome::Status(status)),
+                Outcome::Goto(screen) => self.outcome(Outcome::Goto(screen)),
+            },
+            Screen::RunDetail => {
+                let outcome = run_detail::handle(&mut self.detail_scroll, action);
+                self.outcome(outcome)
+            }
+            Screen::Kpi => None,
+            Screen::Diff => match self.diff.as_mut()?.handle(action) {
+                Outcome::Request(request) => {
+                    self.status_line = format!("computing the diff {}…", request.label());
+                    Some(vec![Effect::LoadDiff(request)])
+                }
+                Outcome::Ignored => None,
+                Outcome::Done => Some(Vec::new()),
+                Outcome::Status(status) => self.outcome(Outcome::Status(status)),
+                Outcome::Goto(screen) => self.outcome(Outcome::Goto(screen)),
+            },
             Screen::Explorer => {
-                if let Some(explorer) = &mut self.explorer {
-                    explorer.scroll_by(lines);
-                }
+                let outcome = self.explorer.as_mut()?.handle(action, viewport);
+                self.outcome(outcome)
             }
-            _ => {}
+            Screen::Coverage | Screen::CoverageFile => {
+                let outcome = self.coverage.get_or_insert_with(CoverageScreen::new).handle(action);
+                self.outcome(outcome)
+            }
         }
+    }
+
+    /// Applies a screen's outcome: the status line, a change of screen.
+    fn outcome(&mut self, outcome: Outcome) -> Option<Vec<Effect>> {
+        match outcome {
+            Outcome::Ignored => return None,
+            Outcome::Done | Outcome::Request(()) => {}
+            Outcome::Status(status) => self.status_line = status,
+            Outcome::Goto(screen) => self.screen = screen,
+        }
+        Some(Vec::new())
     }
 
     /// Queues `request`, replacing a queued request for the same cells, and starts what can start.
@@ -1043,6 +1002,7 @@ impl App {
         effects.extend(self.dispatch());
         if !self.busy() {
             effects.push(Effect::CheckStale);
+            effects.push(Effect::ReloadLastFullRun);
         }
         if self.screen == Screen::Runs {
             effects.push(Effect::LoadRuns);

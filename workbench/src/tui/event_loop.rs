@@ -12,7 +12,8 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use crate::tui::app::{App, Effect, Msg};
-use crate::tui::{terminal, view};
+use crate::tui::terminal;
+use crate::tui::view;
 
 /// How often spinners advance.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -71,6 +72,7 @@ pub async fn run<B: Backend>(
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut msgs_open = true;
+    resize(terminal, app, effects)?;
     terminal.draw(|frame| view::draw(frame, app))?;
     loop {
         let mut pending_keys: Vec<Instant> = Vec::new();
@@ -109,6 +111,7 @@ pub async fn run<B: Backend>(
         if terminal::panic_message().is_some() {
             return Ok(stats);
         }
+        resize(terminal, app, effects)?;
         terminal.draw(|frame| view::draw(frame, app))?;
         stats.frames += 1;
         let drawn = Instant::now();
@@ -117,6 +120,15 @@ pub async fn run<B: Backend>(
             return Ok(stats);
         }
     }
+}
+
+/// Tells the app the terminal's size when it is new (at start, after a resize), so scrolling stops at the end.
+fn resize<B: Backend>(terminal: &Terminal<B>, app: &mut App, effects: &mut impl Effects) -> Result<(), B::Error> {
+    let size = terminal.size()?;
+    if app.size != Some((size.width, size.height)) {
+        apply(app, Msg::Resize { width: size.width, height: size.height }, effects);
+    }
+    Ok(())
 }
 
 fn apply(app: &mut App, msg: Msg, effects: &mut impl Effects) {

@@ -22,6 +22,7 @@ use crate::services::kpi::Kpis;
 use crate::services::recorder::Recorder;
 use crate::services::supervisor::{Cancel, MarketJob, RunnerCommand, Supervisor};
 use crate::tui::app::{CellHistory, CellStatus, Effect, Header, LogLine, Msg, Request};
+use crate::tui::screens::coverage::CoverageLoad;
 use crate::workspace::Workspace;
 use markets::MarketId;
 
@@ -202,8 +203,18 @@ impl Executor {
             Effect::LoadCoverage => {
                 let (workspace, msgs) = (self.shared.workspace.clone(), self.shared.msgs.clone());
                 tokio::task::spawn_blocking(move || {
-                    let load = crate::tui::coverage_screen::load_workspace(&workspace);
+                    let load = load_coverage(&workspace);
                     let _ = msgs.send(Msg::Coverage(Box::new(load)));
+                });
+            }
+            Effect::ReloadLastFullRun => {
+                let (path, msgs) = (self.shared.workspace.history_path(), self.shared.msgs.clone());
+                tokio::task::spawn_blocking(move || {
+                    let msg = match load_cells(&path) {
+                        Ok((_, last_full_run_ms)) => Msg::Header(Header { last_full_run_ms, ..Header::default() }),
+                        Err(e) => Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))),
+                    };
+                    let _ = msgs.send(msg);
                 });
             }
             Effect::Quit => {
@@ -239,6 +250,12 @@ impl Executor {
             session.shutdown().await;
         }
     }
+}
+
+/// Loads and analyses the workspace's coverage reports (the [`crate::services::coverage`] service) as the coverage
+/// screen takes them.
+pub fn load_coverage(workspace: &Workspace) -> CoverageLoad {
+    crate::services::coverage::load_workspace(workspace).into()
 }
 
 fn log(source: &str, level: LogLevel, text: String) -> LogLine {

@@ -73,11 +73,15 @@ pub enum Action {
     NextUncovered,
     /// Jump to the previous uncovered line.
     PrevUncovered,
+    /// Scroll to the first line.
+    Top,
+    /// Scroll to the last line.
+    Bottom,
 }
 
 impl Action {
     /// Every action, in the order the palette lists them.
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 35] = [
         Action::RunCell,
         Action::RunMarket,
         Action::RunStage,
@@ -111,6 +115,8 @@ impl Action {
         Action::OpenItem,
         Action::NextUncovered,
         Action::PrevUncovered,
+        Action::Top,
+        Action::Bottom,
     ];
 
     /// What it does, as the help and the palette say it.
@@ -149,6 +155,8 @@ impl Action {
             Action::OpenItem => "open the selected file, or fold / unfold the selected crate",
             Action::NextUncovered => "jump to the next uncovered line",
             Action::PrevUncovered => "jump to the previous uncovered line",
+            Action::Top => "scroll to the top",
+            Action::Bottom => "scroll to the end",
         }
     }
 }
@@ -260,6 +268,8 @@ impl Key {
             KeyCode::Right => "→".to_string(),
             KeyCode::PageUp => "PgUp".to_string(),
             KeyCode::PageDown => "PgDn".to_string(),
+            KeyCode::Home => "Home".to_string(),
+            KeyCode::End => "End".to_string(),
             KeyCode::Tab => "Tab".to_string(),
             KeyCode::Backspace => "Backspace".to_string(),
             other => format!("{other:?}"),
@@ -303,6 +313,7 @@ const SIDEWAYS: &[Screen] = &[Screen::Matrix, Screen::Diff, Screen::Explorer];
 const DIFF: &[Screen] = &[Screen::Diff];
 const MATRIX_DIFF: &[Screen] = &[Screen::Matrix, Screen::Diff];
 const PAGED: &[Screen] = &[Screen::Diff, Screen::Explorer, Screen::Coverage, Screen::CoverageFile];
+const EXPLORER: &[Screen] = &[Screen::Explorer];
 const COVERAGE: &[Screen] = &[Screen::Coverage];
 const COVERAGE_FILE: &[Screen] = &[Screen::CoverageFile];
 const WITH_LOG: &[Screen] = &[Screen::Matrix, Screen::Runs, Screen::RunDetail];
@@ -324,6 +335,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Key::plain(KeyCode::PageDown)], scope: Scope::On(WITH_LOG), action: Action::LogDown },
     Binding { keys: &[Key::plain(KeyCode::PageUp)], scope: Scope::On(PAGED), action: Action::PageUp },
     Binding { keys: &[Key::plain(KeyCode::PageDown)], scope: Scope::On(PAGED), action: Action::PageDown },
+    Binding { keys: &[Key::plain(KeyCode::Home)], scope: Scope::On(EXPLORER), action: Action::Top },
+    Binding { keys: &[Key::plain(KeyCode::End)], scope: Scope::On(EXPLORER), action: Action::Bottom },
     Binding { keys: &[Key::char('R')], scope: Scope::Global, action: Action::OpenRuns },
     Binding { keys: &[Key::char('K')], scope: Scope::Global, action: Action::OpenKpis },
     Binding { keys: &[Key::plain(KeyCode::Enter)], scope: Scope::On(RUNS), action: Action::OpenRun },

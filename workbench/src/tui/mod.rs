@@ -2,27 +2,28 @@
 //! child processes built from the current sources, the log, and the run history — the same facts `wb runs` and
 //! `wb show` print headless.
 //!
-//! Functional core, imperative shell: [`app`] is the state and every change to it (no IO), [`view`] draws it,
+//! Functional core, imperative shell: [`app`] is the state and every change to it (no IO), delegating each
+//! screen's keys to its module in [`screens`] (matrix, runs, run detail, diff, explorer, coverage, KPIs: each a
+//! state with `handle` and `draw`); [`view`] draws the frame around them ([`layout`], styles from [`theme`]),
 //! [`keys`] is the one typed key table (the help overlay and the [`palette`] are generated from it),
 //! [`event_loop`] owns the app and applies keys, worker messages and ticks, [`exec`] carries out effects on tasks
 //! (backend, builds via [`build`], runs, history), and [`terminal`] restores the terminal on every exit path:
 //! SIGTERM, SIGHUP, SIGINT and SIGQUIT quit like Ctrl-C, and a panic in any task quits the same way (runs cancelled
 //! and recorded, their runner processes ended) with a message and a non-zero exit status.
-//! [`diff_screen`] (`d`) and [`explorer_screen`] (`m`) are the diff and market explorer screens over the
+//! [`screens::diff`] (`d`) and [`screens::explorer`] (`m`) are the diff and market explorer screens over the
 //! `workbench-diff` engine; [`watch`] is watch mode (`w`): saved files → affected cells marked stale and re-run.
-//! [`coverage_screen`] (`C`) shows the coverage reports of `wb coverage`: per crate and file, patch, hook matrix.
-//! [`kpi_screen`] (`K`) shows the quality KPIs of [`crate::services::kpi`]: checks, stage times, budget, cache, coverage.
+//! [`screens::coverage`] (`C`) shows the coverage reports of `wb coverage` ([`crate::services::coverage`]).
+//! [`screens::kpi`] (`K`) shows the quality KPIs of [`crate::services::kpi`]: checks, stage times, budget, cache.
 
 pub mod app;
-pub mod coverage_screen;
-pub mod diff_screen;
 pub mod event_loop;
 pub mod exec;
-pub mod explorer_screen;
 pub mod keys;
-pub mod kpi_screen;
+pub mod layout;
 pub mod palette;
+pub mod screens;
 pub mod terminal;
+pub mod theme;
 pub mod view;
 pub mod watch;
 

@@ -1,29 +1,27 @@
-//! Drawing: a pure function of the [`App`] (it only reads the state), one function per screen part. Every
-//! screen has the same frame: a two-line header (repository, backend, the last full run against the budget),
-//! the screen, the optional log pane, and a status line; overlays (help, palette) are drawn on top.
+//! Drawing: a pure function of the [`App`] (it only reads the state). Every screen has the same frame (see
+//! [`crate::tui::layout`]): a two-line header (repository, backend, the last full run against the budget), the
+//! screen (drawn by its module in [`crate::tui::screens`]), the optional log pane, and a status line; overlays
+//! (help, palette) are drawn on top. The header, the log pane, the status line and the overlays are drawn here.
 
-use pipeline_core::events::LogLevel;
-use pipeline_core::{RunStatus, Stage};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell as TableCell, Clear, Gauge, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Wrap};
 
-use crate::commands::runs::{markets_label, measured, short_commit};
-use crate::history::{Level, Status};
 use crate::present::report::BUDGET_MS;
 use crate::present::report::duration;
-use crate::tui::app::{App, Cell, CellStatus, Overlay};
+use crate::tui::app::{App, Overlay};
 use crate::tui::keys::{self, Action, Screen};
+use crate::tui::layout::{self, Areas};
 use crate::tui::palette;
-use markets::MarketId;
+use crate::tui::screens::kpi::KpiView;
+use crate::tui::screens::matrix::MatrixView;
+use crate::tui::screens::run_detail::RunDetailView;
+use crate::tui::screens::runs::RunsView;
+use crate::tui::theme;
 
-/// The smallest terminal the TUI draws in.
-pub const MIN_SIZE: (u16, u16) = (80, 20);
-
-/// Spinner frames of a running cell.
-const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+pub use crate::tui::layout::MIN_SIZE;
 
 /// Draws the whole app.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -32,31 +30,29 @@ pub fn draw(frame: &mut Frame, app: &App) {
         too_small(frame, area);
         return;
     }
-    let [header, body, status] =
-        Layout::vertical([Constraint::Length(2), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    let Areas { header, screen, log, status } = layout::areas(area, app.log_open);
     draw_header(frame, header, app);
-    let (screen, log) = if app.log_open {
-        let [screen, log] = Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
-        (screen, Some(log))
-    } else {
-        (body, None)
-    };
+    let matrix = MatrixView { markets: &app.markets, cells: &app.cells, cursor: app.cursor, tick: app.tick };
     match app.screen {
-        Screen::Matrix => draw_matrix(frame, screen, app),
-        Screen::Runs => draw_runs(frame, screen, app),
-        Screen::RunDetail => draw_detail(frame, screen, app),
-        Screen::Kpi => crate::tui::kpi_screen::draw(frame, screen, app.kpis.as_ref()),
+        Screen::Matrix => matrix.draw(frame, screen),
+        Screen::Runs => {
+            RunsView { runs: &app.runs, cursor: app.runs_cursor, markets: &app.markets }.draw(frame, screen)
+        }
+        Screen::RunDetail => {
+            RunDetailView { detail: app.detail.as_ref(), scroll: app.detail_scroll }.draw(frame, screen);
+        }
+        Screen::Kpi => KpiView { kpis: app.kpis.as_ref() }.draw(frame, screen),
         Screen::Diff => match &app.diff {
-            Some(diff) => crate::tui::diff_screen::draw(frame, screen, diff),
-            None => draw_matrix(frame, screen, app),
+            Some(diff) => diff.draw(frame, screen),
+            None => matrix.draw(frame, screen),
         },
         Screen::Explorer => match &app.explorer {
-            Some(explorer) => crate::tui::explorer_screen::draw(frame, screen, explorer),
-            None => draw_matrix(frame, screen, app),
+            Some(explorer) => explorer.draw(frame, screen),
+            None => matrix.draw(frame, screen),
         },
         Screen::Coverage | Screen::CoverageFile => match &app.coverage {
-            Some(coverage) => crate::tui::coverage_screen::draw(frame, screen, coverage, app.screen),
-            None => draw_matrix(frame, screen, app),
+            Some(coverage) => coverage.draw(frame, screen),
+            None => matrix.draw(frame, screen),
         },
     }
     if let Some(log) = log {
@@ -83,24 +79,22 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
     let [top, gauge_area] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let h = &app.header;
     let unknown = || "-".to_string();
-    let mut spans = vec![
-        Span::styled(" wb ", Style::new().fg(Color::Black).bg(Color::Cyan).add_modifier(Modifier::BOLD)),
-        Span::raw(" "),
-    ];
+    let mut spans =
+        vec![Span::styled(" wb ", theme::badge(theme::ACCENT).add_modifier(Modifier::BOLD)), Span::raw(" ")];
     match &h.repo {
         Some(repo) => {
-            spans.push(Span::styled(repo.clone(), Style::new().add_modifier(Modifier::BOLD)));
+            spans.push(Span::styled(repo.clone(), theme::bold()));
             spans.push(Span::raw(format!(
                 "  {} @ {}",
                 h.branch.clone().unwrap_or_else(unknown),
                 h.head.clone().unwrap_or_else(unknown)
             )));
         }
-        None => spans.push(Span::styled("no git repository", Style::new().fg(Color::DarkGray))),
+        None => spans.push(Span::styled("no git repository", theme::dim())),
     }
     match h.changed_files {
-        Some(0) => spans.push(Span::styled("  clean", Style::new().fg(Color::Green))),
-        Some(n) => spans.push(Span::styled(format!("  {n} changed"), Style::new().fg(Color::Yellow))),
+        Some(0) => spans.push(Span::styled("  clean", theme::fg(Color::Green))),
+        Some(n) => spans.push(Span::styled(format!("  {n} changed"), theme::warning())),
         None => {}
     }
     spans.push(Span::raw(format!(
@@ -118,192 +112,8 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
         ),
         None => (0.0, "no full run yet: press a to run every market".to_string(), Color::DarkGray),
     };
-    let gauge = Gauge::default().ratio(ratio).label(label).gauge_style(Style::new().fg(color).bg(Color::Black));
+    let gauge = Gauge::default().ratio(ratio).label(label).gauge_style(theme::fg(color).bg(Color::Black));
     frame.render_widget(gauge, gauge_area);
-}
-
-/// The text of one matrix cell.
-pub fn cell_text(cell: &Cell, tick: usize) -> String {
-    let time = cell.last_ms.map(duration).unwrap_or_default();
-    match cell.status {
-        CellStatus::Running { rows } => {
-            let spinner = SPINNER[tick % SPINNER.len()];
-            if rows > 0 { format!("{spinner} {rows} rows") } else { format!("{spinner} running") }
-        }
-        CellStatus::Queued => "… queued".to_string(),
-        CellStatus::NeverRun => "· never run".to_string(),
-        _ if cell.stale => format!("~ stale {time}"),
-        CellStatus::Ok => format!("✓ ok {time}"),
-        CellStatus::Cached => format!("◆ cached {time}"),
-        CellStatus::Alert => format!("! alert {time}"),
-        CellStatus::Fail => format!("✗ fail {time}"),
-        CellStatus::Cancelled => "⊘ cancelled".to_string(),
-        CellStatus::Error => "✗ error".to_string(),
-        CellStatus::BuildFailed => "✗ build failed".to_string(),
-    }
-}
-
-fn cell_style(cell: &Cell) -> Style {
-    let color = match cell.status {
-        CellStatus::Running { .. } => Color::Cyan,
-        CellStatus::Queued => Color::Blue,
-        CellStatus::NeverRun => Color::DarkGray,
-        _ if cell.stale => Color::Yellow,
-        CellStatus::Ok => Color::Green,
-        CellStatus::Cached => Color::Green,
-        CellStatus::Alert => Color::Yellow,
-        CellStatus::Fail | CellStatus::Error | CellStatus::BuildFailed => Color::Red,
-        CellStatus::Cancelled => Color::Magenta,
-    };
-    Style::new().fg(color)
-}
-
-fn draw_matrix(frame: &mut Frame, area: Rect, app: &App) {
-    let header = Row::new(
-        std::iter::once(TableCell::from("market"))
-            .chain(Stage::ALL.iter().map(|s| TableCell::from(s.name())))
-            .collect::<Vec<_>>(),
-    )
-    .style(Style::new().add_modifier(Modifier::BOLD));
-    let rows = app.markets.iter().enumerate().map(|(r, market)| {
-        let cells = app.cells[r].iter().enumerate().map(|(c, cell)| {
-            let mut style = cell_style(cell);
-            if (r, c) == app.cursor {
-                style = style.add_modifier(Modifier::REVERSED);
-            }
-            TableCell::from(cell_text(cell, app.tick)).style(style)
-        });
-        let name_style = if r == app.cursor.0 { Style::new().add_modifier(Modifier::BOLD) } else { Style::new() };
-        Row::new(std::iter::once(TableCell::from(market.as_str()).style(name_style)).chain(cells).collect::<Vec<_>>())
-    });
-    let widths = std::iter::once(Constraint::Length(10)).chain(Stage::ALL.iter().map(|_| Constraint::Fill(1)));
-    let (market, stage) = app.selected();
-    let title = format!(" Matrix · {market} × {} ", stage.name());
-    let legend = " ✓ ok  ◆ cached  ! alert  ✗ fail  ~ stale  … queued  ⠋ running  · never run ";
-    let block = Block::bordered().title(title).title_bottom(Line::styled(legend, Style::new().fg(Color::DarkGray)));
-    let table = Table::new(rows, widths).header(header).column_spacing(1).block(block);
-    frame.render_widget(table, area);
-}
-
-fn draw_runs(frame: &mut Frame, area: Rect, app: &App) {
-    let header = Row::new(["started (UTC)", "run", "commit", "backend", "markets", "stage", "duration", "result"])
-        .style(Style::new().add_modifier(Modifier::BOLD));
-    let registered: Vec<&str> = app.markets.iter().map(MarketId::as_str).collect();
-    let rows = app.runs.iter().enumerate().map(|(i, run)| {
-        let commit = short_commit(run.git_commit.as_deref(), run.git_dirty);
-        let markets = markets_label(&run.markets, &registered);
-        let status = run.status.as_str();
-        let color = match run.status {
-            Status::Done(RunStatus::Ok) => Color::Green,
-            Status::Done(RunStatus::Alert) | Status::Running => Color::Yellow,
-            Status::Done(RunStatus::Cancelled) | Status::Interrupted => Color::Magenta,
-            Status::Done(RunStatus::Fail | RunStatus::Error) | Status::BuildFailed => Color::Red,
-        };
-        let row = Row::new(vec![
-            TableCell::from(run.started_at.get(..19).unwrap_or(&run.started_at).replace('T', " ")),
-            TableCell::from(run.run_id.clone()),
-            TableCell::from(commit),
-            TableCell::from(run.backend.clone()),
-            TableCell::from(markets),
-            TableCell::from(run.stage.clone().unwrap_or_else(|| "all".to_string())),
-            TableCell::from(run.duration_ms.map(duration).unwrap_or_else(|| "-".to_string())),
-            TableCell::from(status).style(Style::new().fg(color)),
-        ]);
-        if i == app.runs_cursor { row.style(Style::new().add_modifier(Modifier::REVERSED)) } else { row }
-    });
-    let widths = [
-        Constraint::Length(19),
-        Constraint::Length(25),
-        Constraint::Length(8),
-        Constraint::Length(10),
-        Constraint::Fill(2),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(12),
-    ];
-    let title = format!(" Run history · {} runs · Enter opens, Esc back ", app.runs.len());
-    let table = Table::new(rows, widths).header(header).column_spacing(1).block(Block::bordered().title(title));
-    if app.runs.is_empty() {
-        let empty = Paragraph::new("no runs yet: press Esc, then a to run every market")
-            .block(Block::bordered().title(" Run history "));
-        frame.render_widget(empty, area);
-    } else {
-        frame.render_widget(table, area);
-    }
-}
-
-fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(detail) = &app.detail else {
-        frame.render_widget(Paragraph::new("loading…").block(Block::bordered().title(" Run ")), area);
-        return;
-    };
-    let run = &detail.run;
-    let bold = Style::new().add_modifier(Modifier::BOLD);
-    let mut lines = vec![
-        Line::from(vec![Span::styled("command  ", bold), Span::raw(run.command.clone())]),
-        Line::from(vec![
-            Span::styled("result   ", bold),
-            Span::raw(format!(
-                "{} in {}  ·  started {}  ·  commit {}{}  ·  {} {}",
-                run.status.as_str(),
-                run.duration_ms.map(duration).unwrap_or_else(|| "-".to_string()),
-                run.started_at.get(..19).unwrap_or(&run.started_at).replace('T', " "),
-                run.git_commit.as_deref().map(|c| &c[..c.len().min(7)]).unwrap_or("-"),
-                if run.git_dirty == Some(true) { " (dirty)" } else { "" },
-                run.backend,
-                run.endpoint.clone().unwrap_or_default()
-            )),
-        ]),
-    ];
-    if let Some(error) = &run.error {
-        lines.push(Line::styled(format!("error    {error}"), Style::new().fg(Color::Red)));
-    }
-    for market in &detail.markets {
-        lines.push(Line::from(""));
-        lines.push(Line::styled(
-            format!(
-                "{}  {}  {}  as_of {}",
-                market.market,
-                market.status.as_str(),
-                market.duration_ms.map(duration).unwrap_or_else(|| "-".to_string()),
-                market.as_of.clone().unwrap_or_else(|| "-".to_string())
-            ),
-            bold,
-        ));
-        if let Some(error) = &market.error {
-            lines.push(Line::styled(format!("  {error}"), Style::new().fg(Color::Red)));
-        }
-        lines.push(Line::styled(
-            format!("  {:<10} {:<6} {:>8} {:>9}  {:<6}  {}", "stage", "status", "time", "rows", "cache", "key"),
-            Style::new().fg(Color::DarkGray),
-        ));
-        for stage in detail.stages.iter().filter(|s| s.market == market.market) {
-            lines.push(Line::from(format!(
-                "  {:<10} {:<6} {:>8} {:>9}  {:<6}  {}",
-                stage.stage,
-                stage.status.as_str(),
-                duration(stage.duration_ms),
-                stage.rows,
-                if stage.cache_hit { "cached" } else { "ran" },
-                stage.cache_key
-            )));
-            for check in detail.checks.iter().filter(|c| c.market == market.market && c.stage == stage.stage) {
-                let color = match check.status {
-                    Level::Pass => Color::Green,
-                    Level::Alert => Color::Yellow,
-                    Level::Fail => Color::Red,
-                };
-                lines.push(Line::from(vec![
-                    Span::raw(format!("      {:<22} ", check.name)),
-                    Span::styled(format!("{:<5}", check.status.as_str()), Style::new().fg(color)),
-                    Span::raw(format!(" {:>12}  {}", measured(check.measured), check.message)),
-                ]));
-            }
-        }
-    }
-    let title = format!(" Run {} · Esc back ", run.run_id);
-    let paragraph = Paragraph::new(lines).block(Block::bordered().title(title)).scroll((app.detail_scroll as u16, 0));
-    frame.render_widget(paragraph, area);
 }
 
 fn draw_log(frame: &mut Frame, area: Rect, app: &App) {
@@ -314,14 +124,10 @@ fn draw_log(frame: &mut Frame, area: Rect, app: &App) {
         .log
         .range(start..end)
         .map(|line| {
-            let color = match line.level {
-                LogLevel::Info => Color::Reset,
-                LogLevel::Warn => Color::Yellow,
-                LogLevel::Error => Color::Red,
-            };
+            let color = theme::log_level(line.level);
             Line::from(vec![
-                Span::styled(format!("{:<10} ", line.source), Style::new().fg(Color::DarkGray)),
-                Span::styled(line.text.clone(), Style::new().fg(color)),
+                Span::styled(format!("{:<10} ", line.source), theme::dim()),
+                Span::styled(line.text.clone(), theme::fg(color)),
             ])
         })
         .collect();
@@ -338,10 +144,9 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         (r, 0) => format!("{r} running · "),
         (r, q) => format!("{r} running, {q} queued · "),
     };
-    let mut spans =
-        vec![Span::styled(format!(" {} ", app.screen.title()), Style::new().fg(Color::Black).bg(Color::Gray))];
+    let mut spans = vec![Span::styled(format!(" {} ", app.screen.title()), theme::badge(Color::Gray))];
     if app.watching {
-        spans.push(Span::styled(" watch ", Style::new().fg(Color::Black).bg(Color::Green)));
+        spans.push(Span::styled(" watch ", theme::badge(Color::Green)));
     }
     if let Some(feedback) = app.last_feedback {
         spans.push(Span::raw(format!(" feedback {} ·", duration(feedback.as_millis() as u64))));
@@ -367,7 +172,7 @@ fn draw_help(frame: &mut Frame, area: Rect, screen: Screen) {
         }
         seen.push(b.action);
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<12}", keys::keys_label(screen, b.action)), Style::new().fg(Color::Cyan)),
+            Span::styled(format!(" {:<12}", keys::keys_label(screen, b.action)), theme::fg(theme::ACCENT)),
             Span::raw(b.action.describe()),
         ]));
     }
@@ -376,14 +181,14 @@ fn draw_help(frame: &mut Frame, area: Rect, screen: Screen) {
     let rows = area.height.saturating_sub(2) as usize;
     if lines.len() + 2 <= rows {
         lines.push(Line::from(""));
-        lines.push(Line::styled(" any key closes this help", Style::new().fg(Color::DarkGray)));
+        lines.push(Line::styled(" any key closes this help", theme::dim()));
     } else {
         let shown = rows.saturating_sub(1);
         let hidden = lines.len() - shown;
         lines.truncate(shown);
         lines.push(Line::styled(
             format!(" … {hidden} more (a taller terminal, or `:` to search); any key closes"),
-            Style::new().fg(Color::DarkGray),
+            theme::dim(),
         ));
     }
     let popup = centered(area, area.width.saturating_sub(4).min(96), lines.len() as u16 + 2);
@@ -396,15 +201,15 @@ fn draw_palette(frame: &mut Frame, area: Rect, query: &str, selected: usize) {
     let matches = palette::matches(query);
     let popup = centered(area, 70, 16);
     frame.render_widget(Clear, popup);
-    let mut lines = vec![Line::from(vec![Span::styled("> ", Style::new().fg(Color::Cyan)), Span::raw(query)])];
+    let mut lines = vec![Line::from(vec![Span::styled("> ", theme::fg(theme::ACCENT)), Span::raw(query)])];
     if matches.is_empty() {
-        lines.push(Line::styled("no action matches", Style::new().fg(Color::DarkGray)));
+        lines.push(Line::styled("no action matches", theme::dim()));
     }
     for (i, m) in matches.iter().enumerate().take(popup.height.saturating_sub(3) as usize) {
         let mut spans: Vec<Span> = Vec::new();
         for (pos, ch) in m.text.chars().enumerate() {
             let style = if m.positions.contains(&pos) {
-                Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+                theme::fg(theme::ACCENT).add_modifier(Modifier::BOLD)
             } else {
                 Style::new()
             };
@@ -415,9 +220,9 @@ fn draw_palette(frame: &mut Frame, area: Rect, query: &str, selected: usize) {
             .find(|b| b.action == m.action)
             .map(|b| b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" "))
             .unwrap_or_default();
-        spans.push(Span::styled(format!("  {keys}"), Style::new().fg(Color::DarkGray)));
+        spans.push(Span::styled(format!("  {keys}"), theme::dim()));
         let line = Line::from(spans);
-        lines.push(if i == selected { line.style(Style::new().add_modifier(Modifier::REVERSED)) } else { line });
+        lines.push(if i == selected { line.style(theme::selected()) } else { line });
     }
     let block = Block::bordered().title(" Command palette · type to filter, Enter runs, Esc closes ");
     frame.render_widget(Paragraph::new(lines).block(block), popup);

@@ -1,7 +1,7 @@
 //! The TUI's watch mode (`w`): the same file watching, debouncing and affected analysis as `wb watch`
-//! ([`crate::commands::watch`]), reported to the app as one [`Msg::Changed`] per debounced batch. The app marks the affected
-//! cells stale at once, cancels a run a newer change supersedes, and re-runs each affected market up to its last
-//! affected stage; the time from the first save of the batch to the results is the feedback time.
+//! ([`crate::services::watch`]), reported to the app as one [`Msg::Changed`] per debounced batch. The app marks the
+//! affected cells stale at once, cancels a run a newer change supersedes, and re-runs each affected market up to its
+//! last affected stage; the time from the first save of the batch to the results is the feedback time.
 
 use std::collections::BTreeMap;
 use std::path::Path;

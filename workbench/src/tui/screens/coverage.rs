@@ -1,17 +1,17 @@
-//! The coverage screen (`C`): the reports `wb coverage` leaves in `.workbench/coverage/` (the LCOV tracefile and,
-//! when present, the `cargo llvm-cov` JSON export for regions), analysed in the background by [`load`]: totals
-//! against the `[coverage]` thresholds, a table of crates with their files indented under them (Enter or Space on
-//! a crate folds it; on a file opens the file view) with line, function and region coverage and the uncovered
-//! line count, sorted by `s`; the patch pane (patch coverage since the merge base with `main` and the uncovered
-//! changed lines per file) and the market × hook override matrix. Both panes are shown at 110×28 and more; below
-//! that Tab switches between them. The file view shows the source with its hit counts, marking uncovered lines
-//! (`▌`) and changed-and-uncovered lines (`!`); `n`/`N` jump between uncovered lines.
+//! The coverage screen (`C`): the reports `wb coverage` leaves in `.workbench/coverage/` (the LCOV tracefile and, when
+//! present, the `cargo llvm-cov` JSON export for regions), analysed in the background by
+//! [`crate::services::coverage::load`]: totals against the `[coverage]` thresholds, a table of crates with their files
+//! indented under them (Enter or Space on a crate folds it; on a file opens the file view) with line, function and
+//! region coverage and the uncovered line count, sorted by `s`; the patch pane (patch coverage since the merge base
+//! with `main` and the uncovered changed lines per file) and the market × hook override matrix. Both panes are shown at
+//! 110×28 and more; below that Tab switches between them. The file view shows the source with its hit counts, marking
+//! uncovered lines (`▌`) and changed-and-uncovered lines (`!`); `n`/`N` jump between uncovered lines.
 //!
-//! The screen's actions and messages are handled here, in an `impl App` block, so `app.rs` only routes them.
+//! The reports are loaded by [`crate::services::coverage`]; [`CoverageScreen::handle`] changes the screen's state
+//! and [`CoverageScreen::draw`] only reads it.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeSet;
 
 use pipeline_core::Hook;
 use ratatui::Frame;
@@ -19,91 +19,21 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
-use workbench_coverage::hooks::{self, HookMatrix, HookStatus};
-use workbench_coverage::patch::{self, PatchCoverage, PatchFile};
+use workbench_coverage::DEFAULT_BASE;
+use workbench_coverage::hooks::HookStatus;
 use workbench_coverage::run::OUTPUT_DIR;
-use workbench_coverage::summary::{self, Counts, JsonExport};
-use workbench_coverage::{DEFAULT_BASE, Lcov, Summary, Thresholds};
+use workbench_coverage::summary::Counts;
 
 use crate::present::coverage::line_ranges;
-use crate::tui::app::{App, Effect, PAGE};
+pub use crate::services::coverage::{CoverageData, CoverageLoadError, SourceFile};
 use crate::tui::keys::{Action, Screen};
-use crate::workspace::Workspace;
+use crate::tui::screens::{Outcome, PAGE};
+use crate::tui::theme::{self, bold, dim, good};
 
-/// The LCOV tracefile's name under [`OUTPUT_DIR`].
-pub const LCOV_FILE: &str = "lcov.info";
-/// The JSON export's name under [`OUTPUT_DIR`] (optional: regions only).
-pub const JSON_FILE: &str = "coverage.json";
 /// Lines shown above the line a jump (`n`/`N`) lands on.
 pub const JUMP_CONTEXT: usize = 3;
 /// The smallest body that shows the table and the patch and hook panes together (else Tab switches).
 pub const SPLIT_MIN: (u16, u16) = (110, 28);
-
-/// One source file of the report: its text and the hit count of each instrumented line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFile {
-    /// The file's lines as read from the workspace when the report loaded, or why it could not be read.
-    pub text: Result<Vec<String>, String>,
-    /// Instrumented line (1-based) → hit count.
-    pub hits: BTreeMap<u32, u64>,
-}
-
-impl SourceFile {
-    /// The instrumented lines that never ran, in order.
-    pub fn uncovered(&self) -> Vec<u32> {
-        self.hits.iter().filter(|(_, h)| **h == 0).map(|(l, _)| *l).collect()
-    }
-
-    /// How many lines the view can scroll through.
-    pub fn line_count(&self) -> usize {
-        match &self.text {
-            Ok(lines) => lines.len().max(self.hits.keys().last().copied().unwrap_or(0) as usize),
-            Err(_) => 1,
-        }
-    }
-}
-
-/// A loaded report: everything the screen shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CoverageData {
-    /// Per crate and file.
-    pub summary: Summary,
-    /// Patch coverage since the merge base, or why there is none (no base branch, not a repository).
-    pub patch: Result<PatchCoverage, String>,
-    /// The market × hook override matrix, or why it could not be made.
-    pub hooks: Result<HookMatrix, String>,
-    /// The thresholds of `workbench.toml`.
-    pub thresholds: Thresholds,
-    /// Whether the JSON export (regions) was read.
-    pub with_regions: bool,
-    /// Every file of the summary, by path from the workspace root.
-    pub files: BTreeMap<String, SourceFile>,
-}
-
-impl CoverageData {
-    /// Whether line coverage meets its threshold.
-    pub fn line_ok(&self) -> bool {
-        self.thresholds.line_ok(self.summary.lines.percent)
-    }
-
-    /// Whether patch coverage meets its threshold (None without patch coverage).
-    pub fn patch_ok(&self) -> Option<bool> {
-        self.patch.as_ref().ok().map(|p| self.thresholds.patch_ok(p.percent))
-    }
-
-    /// The patch entry of `path`, if it changed.
-    pub fn patch_file(&self, path: &str) -> Option<&PatchFile> {
-        self.patch.as_ref().ok()?.files.iter().find(|f| f.path == path)
-    }
-
-    /// The changed files with uncovered changed lines: the patch pane's entries.
-    pub fn patch_entries(&self) -> Vec<&PatchFile> {
-        match &self.patch {
-            Ok(p) => p.files.iter().filter(|f| !f.uncovered.is_empty()).collect(),
-            Err(_) => Vec::new(),
-        }
-    }
-}
 
 /// What loading the reports gave.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,61 +49,14 @@ pub enum CoverageLoad {
     Ready(Box<CoverageData>),
 }
 
-/// Loads the workspace's reports the way the TUI does: thresholds from its settings, patch coverage against
-/// [`DEFAULT_BASE`].
-pub fn load_workspace(workspace: &Workspace) -> CoverageLoad {
-    load(workspace.root(), workspace.settings().coverage, DEFAULT_BASE)
-}
-
-/// Reads `.workbench/coverage/lcov.info` (and `coverage.json` when present) under `root` and analyses them:
-/// summary, patch coverage against the merge base with `base` (its error kept for the screen when the base is
-/// missing), the hook matrix, and the source of every file.
-pub fn load(root: &Path, thresholds: Thresholds, base: &str) -> CoverageLoad {
-    let dir = root.join(OUTPUT_DIR);
-    let lcov_path = dir.join(LCOV_FILE);
-    if !lcov_path.exists() {
-        return CoverageLoad::Missing { lcov: format!("{OUTPUT_DIR}/{LCOV_FILE}") };
-    }
-    let lcov = match Lcov::read(&lcov_path) {
-        Ok(lcov) => lcov,
-        Err(e) => return CoverageLoad::Failed(e.to_string()),
-    };
-    let json_path = dir.join(JSON_FILE);
-    let json = if json_path.exists() {
-        match JsonExport::read(&json_path, root) {
-            Ok(json) => Some(json),
-            Err(e) => return CoverageLoad::Failed(e.to_string()),
+impl From<Result<CoverageData, CoverageLoadError>> for CoverageLoad {
+    fn from(loaded: Result<CoverageData, CoverageLoadError>) -> Self {
+        match loaded {
+            Ok(data) => CoverageLoad::Ready(Box::new(data)),
+            Err(CoverageLoadError::Missing { lcov }) => CoverageLoad::Missing { lcov },
+            Err(CoverageLoadError::Report(e)) => CoverageLoad::Failed(e.to_string()),
         }
-    } else {
-        None
-    };
-    let members = summary::workspace_members(root);
-    let summary = summary::summarize(&lcov, json.as_ref(), root, &members);
-    let patch = patch::changed_lines(root, base)
-        .map(|changed| patch::patch_coverage(&changed, &lcov, root))
-        .map_err(|e| e.to_string());
-    let hooks = hooks::registry_matrix(&lcov, root).map_err(|e| e.to_string());
-    let by_path = lcov.relative_to(root);
-    let files = summary
-        .crates
-        .iter()
-        .flat_map(|c| &c.files)
-        .map(|f| {
-            let text = std::fs::read_to_string(root.join(&f.path))
-                .map(|t| t.lines().map(|l| l.replace('\t', "    ")).collect())
-                .map_err(|e| format!("cannot read {}: {e}", f.path));
-            let hits = by_path.get(&f.path).map(|c| c.lines.clone()).unwrap_or_default();
-            (f.path.clone(), SourceFile { text, hits })
-        })
-        .collect();
-    CoverageLoad::Ready(Box::new(CoverageData {
-        summary,
-        patch,
-        hooks,
-        thresholds,
-        with_regions: json.is_some(),
-        files,
-    }))
+    }
 }
 
 /// What the table is sorted by; coverage sorts worst first, the uncovered count most first.
@@ -496,58 +379,54 @@ impl CoverageScreen {
     }
 }
 
-impl App {
-    /// The coverage screen's part of [`App::perform`]: `C` anywhere, and the keys of the coverage screens.
-    /// None when `action` is not the coverage screen's to handle.
-    pub(crate) fn coverage_action(&mut self, action: Action) -> Option<Vec<Effect>> {
-        if action == Action::OpenCoverage {
-            let screen = self.coverage.get_or_insert_with(CoverageScreen::new);
-            screen.loading = true;
-            screen.file = None;
-            self.screen = Screen::Coverage;
-            self.status_line = format!("loading coverage from {OUTPUT_DIR}…");
-            return Some(vec![Effect::LoadCoverage]);
-        }
-        if !matches!(self.screen, Screen::Coverage | Screen::CoverageFile) {
-            return None;
-        }
-        let screen = self.coverage.get_or_insert_with(CoverageScreen::new);
+impl CoverageScreen {
+    /// The coverage screens' keys (the table and patch panes, and the file view when one is open): ↑↓ PgUp PgDn
+    /// move or scroll, `s` sorts, Tab switches panes, Enter opens (or folds), `n`/`N` jump between uncovered
+    /// lines, Esc closes the file view or leaves.
+    pub fn handle(&mut self, action: Action) -> Outcome {
         match action {
-            Action::Up => screen.move_by(-1),
-            Action::Down => screen.move_by(1),
-            Action::PageUp => screen.move_by(-(PAGE as isize)),
-            Action::PageDown => screen.move_by(PAGE as isize),
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(PAGE as isize)),
+            Action::PageDown => self.move_by(PAGE as isize),
             Action::CycleSort => {
-                screen.cycle_sort();
-                self.status_line = format!("sorted by {}", screen.sort.label());
+                self.cycle_sort();
+                return Outcome::Status(format!("sorted by {}", self.sort.label()));
             }
-            Action::SwitchPane => screen.switch_pane(),
+            Action::SwitchPane => self.switch_pane(),
             Action::OpenItem => {
-                if screen.open() {
-                    self.screen = Screen::CoverageFile;
+                if self.open() {
+                    return Outcome::Goto(Screen::CoverageFile);
                 }
             }
             Action::NextUncovered | Action::PrevUncovered => {
                 let forward = action == Action::NextUncovered;
-                self.status_line = match screen.jump(forward) {
+                return Outcome::Status(match self.jump(forward) {
                     Some(line) => format!("uncovered line {line}"),
                     None if forward => "no uncovered line below".to_string(),
                     None => "no uncovered line above".to_string(),
-                };
+                });
             }
-            Action::Back if self.screen == Screen::CoverageFile => {
-                screen.file = None;
-                self.screen = Screen::Coverage;
+            Action::Back if self.file.is_some() => {
+                self.file = None;
+                return Outcome::Goto(Screen::Coverage);
             }
-            Action::Back => self.screen = Screen::Matrix,
-            _ => return None,
+            Action::Back => return Outcome::Goto(Screen::Matrix),
+            _ => return Outcome::Ignored,
         }
-        Some(Vec::new())
+        Outcome::Done
     }
 
-    /// A finished coverage load.
-    pub(crate) fn coverage_loaded(&mut self, load: CoverageLoad) {
-        self.status_line = match &load {
+    /// `C`: a new load is on its way; the table shows (not a file).
+    pub fn reload(&mut self) -> String {
+        self.loading = true;
+        self.file = None;
+        format!("loading coverage from {OUTPUT_DIR}…")
+    }
+
+    /// A finished load; the status line's message.
+    pub fn finished(&mut self, load: CoverageLoad) -> String {
+        let status = match &load {
             CoverageLoad::Ready(data) => format!(
                 "coverage loaded: {} crates, {} files",
                 data.summary.crates.len(),
@@ -556,28 +435,18 @@ impl App {
             CoverageLoad::Missing { .. } => "no coverage yet: run `wb coverage`".to_string(),
             CoverageLoad::Failed(_) => "the coverage report does not read".to_string(),
         };
-        let screen = self.coverage.get_or_insert_with(CoverageScreen::new);
-        screen.loaded(load);
-        if self.screen == Screen::CoverageFile && screen.file.is_none() {
-            self.screen = Screen::Coverage;
-        }
+        self.loaded(load);
+        status
+    }
+
+    /// Draws the coverage screen in `area`: the open file, else the table with the patch and hook panes.
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        draw(frame, area, self);
     }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Drawing
-
-fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
-}
-
-fn bold() -> Style {
-    Style::new().add_modifier(Modifier::BOLD)
-}
-
-fn good(ok: bool) -> Style {
-    Style::new().fg(if ok { Color::Green } else { Color::Red })
-}
 
 /// `71.4%`, or `-` when there is nothing to cover.
 fn pct(counts: Option<&Counts>) -> String {
@@ -597,8 +466,7 @@ fn verdict(ok: bool, threshold: f64) -> String {
     if ok { format!("✓ ≥ {threshold}%") } else { format!("✗ below {threshold}%") }
 }
 
-/// Draws the coverage screen (`screen` says whether the file view is the one shown) in `area`.
-pub fn draw(frame: &mut Frame, area: Rect, state: &CoverageScreen, screen: Screen) {
+fn draw(frame: &mut Frame, area: Rect, state: &CoverageScreen) {
     let loading = if state.loading { " · loading…" } else { "" };
     let data = match &state.load {
         None => {
@@ -630,9 +498,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &CoverageScreen, screen: Scree
         }
         Some(CoverageLoad::Ready(data)) => data,
     };
-    if screen == Screen::CoverageFile
-        && let Some(view) = &state.file
-    {
+    if let Some(view) = &state.file {
         draw_file(frame, area, data, view);
         return;
     }
@@ -674,7 +540,7 @@ fn totals(data: &CoverageData) -> Vec<Line<'static>> {
             first.push(Span::raw(format!("{figure} ")));
             first.push(Span::styled(verdict(ok, t.patch), good(ok)));
         }
-        Err(_) => first.push(Span::styled("n/a (see the patch pane)", Style::new().fg(Color::Yellow))),
+        Err(_) => first.push(Span::styled("n/a (see the patch pane)", theme::warning())),
     }
     let files: usize = s.crates.iter().map(|c| c.files.len()).sum();
     let regions = match &s.regions {
@@ -701,7 +567,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &CoverageScreen, data: &Cove
     let title = format!(" Coverage · sort: {} (s){loading} · Enter open/fold · {switch} ", state.sort.label());
     let mut block = Block::bordered().title(title);
     if focused {
-        block = block.border_style(Style::new().fg(Color::Cyan));
+        block = block.border_style(theme::focused_border());
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -766,7 +632,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &CoverageScreen, data: &Cove
         Constraint::Length(7),
         Constraint::Length(9),
     ];
-    let highlight = if !split || focused { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() };
+    let highlight = if !split || focused { theme::selected() } else { Style::new() };
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
@@ -783,8 +649,8 @@ fn patch_lines(data: &CoverageData) -> (Vec<Line<'static>>, Vec<Option<usize>>) 
     let mut entries = Vec::new();
     match &data.patch {
         Err(why) => {
-            lines.push(Line::styled("No patch coverage:", Style::new().fg(Color::Yellow)));
-            lines.push(Line::styled(why.clone(), Style::new().fg(Color::Yellow)));
+            lines.push(Line::styled("No patch coverage:", theme::warning()));
+            lines.push(Line::styled(why.clone(), theme::warning()));
             entries.extend([None, None]);
         }
         Ok(p) => {
@@ -832,7 +698,7 @@ fn draw_patch(frame: &mut Frame, area: Rect, state: &CoverageScreen, data: &Cove
             let mut line = lines[at].clone();
             line.spans.insert(0, Span::raw(if chosen { "› " } else { "  " }));
             if chosen {
-                line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+                line = line.patch_style(theme::selected());
             }
             lines[at] = line;
         }
@@ -851,7 +717,7 @@ fn draw_patch(frame: &mut Frame, area: Rect, state: &CoverageScreen, data: &Cove
     };
     let mut block = Block::bordered().title(title);
     if focused && !alone {
-        block = block.border_style(Style::new().fg(Color::Cyan));
+        block = block.border_style(theme::focused_border());
     }
     let height = area.height.saturating_sub(2) as usize;
     let scroll = selected.filter(|_| focused).map(|at| (at + 1).saturating_sub(height)).unwrap_or(0);
@@ -890,7 +756,7 @@ fn hook_lines(data: &CoverageData) -> Vec<Line<'static>> {
             let style = match status {
                 Some(HookStatus::Executed) => Style::new().fg(Color::Green),
                 Some(HookStatus::NotExecuted) => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-                Some(HookStatus::NotInstrumented) => Style::new().fg(Color::Yellow),
+                Some(HookStatus::NotInstrumented) => theme::warning(),
                 Some(HookStatus::FnNotFound) => Style::new().fg(Color::Magenta),
                 None => dim(),
             };
@@ -967,7 +833,7 @@ fn draw_file(frame: &mut Frame, area: Rect, data: &CoverageData, view: &FileView
             };
             let mut number_style = dim();
             if view.cursor == Some(number) {
-                number_style = Style::new().add_modifier(Modifier::REVERSED);
+                number_style = theme::selected();
             }
             Line::from(vec![
                 Span::styled(format!("{number:>5}"), number_style),

@@ -2,18 +2,21 @@
 //! of the same stage, or the market's own output at the merge base), then shows `workbench_diff`'s
 //! [`StageDiff`]: the summary per table (schema, row counts, added/removed/changed, changed values per column),
 //! the sampled changed rows with the changed cells marked, per-column statistics side by side and the action and
-//! channel mix. The state here is changed by the [`App`](crate::tui::app::App); [`draw`] only reads it.
+//! channel mix. [`DiffScreen::handle`] changes the state; [`DiffScreen::draw`] only reads it.
 
 use pipeline_core::Stage;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use workbench_diff::StageDiff;
 use workbench_diff::model::{ColumnStats, TableDiff};
 
 use crate::services::diff::{DiffQuery, Sides};
+use crate::tui::keys::Action;
+use crate::tui::screens::{Outcome, PAGE};
+use crate::tui::theme::{ADDED, CHANGED, REMOVED, bold, dim};
 use markets::MarketId;
 
 /// How many changed rows the screen asks the diff to sample per table.
@@ -38,14 +41,16 @@ impl Against {
     }
 }
 
-/// One diff to compute: the market (side B), its stage and what it is compared with (side A).
+/// One diff to compute: the selected cell's market and stage, and what it is compared with. Against another
+/// market the cell's market is side A and the picked one side B (the order the label reads); against the base,
+/// the base is side A and the cell's market side B (before → after).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffRequest {
-    /// The market of the selected cell (side B).
+    /// The market of the selected cell (side A against a market, side B against the base).
     pub market: MarketId,
     /// The stage of the selected cell.
     pub stage: Stage,
-    /// Side A.
+    /// What it is compared with (side B when a market, side A when the base).
     pub against: Against,
 }
 
@@ -53,16 +58,16 @@ impl DiffRequest {
     /// The query that computes it (what `wb diff` asks the diff service too).
     pub fn query(&self) -> DiffQuery {
         let sides = match &self.against {
-            Against::Market(other) => Sides::Markets(other.clone(), self.market.clone()),
+            Against::Market(other) => Sides::Markets(self.market.clone(), other.clone()),
             Against::Base => Sides::Against { market: self.market.clone(), against: "base".to_string() },
         };
         DiffQuery { sample: SAMPLE_ROWS, ..DiffQuery::new(self.stage, sides) }
     }
 
-    /// How the screen names it: `recommend: foobar-br vs foobar-au`.
+    /// How the screen names it, side A first: `recommend: foobar-au vs foobar-br` on a foobar-au cell.
     pub fn label(&self) -> String {
         match &self.against {
-            Against::Market(other) => format!("{}: {other} vs {}", self.stage.name(), self.market),
+            Against::Market(other) => format!("{}: {} vs {other}", self.stage.name(), self.market),
             Against::Base => format!("{}: {} vs base", self.stage.name(), self.market),
         }
     }
@@ -84,7 +89,7 @@ pub enum Phase {
 /// The diff screen's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffScreen {
-    /// The selected cell's market (side B).
+    /// The selected cell's market (side A against a market, side B against the base).
     pub market: MarketId,
     /// The selected cell's stage.
     pub stage: Stage,
@@ -219,20 +224,37 @@ impl DiffScreen {
     }
 }
 
-const CHANGED: Color = Color::Yellow;
-const ADDED: Color = Color::Green;
-const REMOVED: Color = Color::Red;
+impl DiffScreen {
+    /// The diff screen's keys: ↑↓ pick or scroll, PgUp/PgDn scroll a page, ←→ select a column, `-`/`+` hide
+    /// and show columns, Enter asks for the picked diff ([`Outcome::Request`]).
+    pub fn handle(&mut self, action: Action) -> Outcome<DiffRequest> {
+        match action {
+            Action::Up => self.up(1),
+            Action::Down => self.down(1),
+            Action::PageUp => self.up(PAGE),
+            Action::PageDown => self.down(PAGE),
+            Action::Left => self.select_column(-1),
+            Action::Right => self.select_column(1),
+            Action::HideColumn => self.hide_column(),
+            Action::ShowColumns => self.show_columns(),
+            Action::Compare => {
+                return match self.confirm() {
+                    Some(request) => Outcome::Request(request),
+                    None => Outcome::Done,
+                };
+            }
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Done
+    }
 
-fn bold() -> Style {
-    Style::new().add_modifier(Modifier::BOLD)
+    /// Draws the diff screen in `area`.
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        draw(frame, area, self);
+    }
 }
 
-fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
-}
-
-/// Draws the diff screen in `area`.
-pub fn draw(frame: &mut Frame, area: Rect, screen: &DiffScreen) {
+fn draw(frame: &mut Frame, area: Rect, screen: &DiffScreen) {
     let cell = format!("{} × {}", screen.market, screen.stage.name());
     match &screen.phase {
         Phase::Picking => {
@@ -243,7 +265,7 @@ pub fn draw(frame: &mut Frame, area: Rect, screen: &DiffScreen) {
             for (i, choice) in screen.choices.iter().enumerate() {
                 let text = format!(" {} ", choice.label());
                 lines.push(if i == screen.picked {
-                    Line::styled(format!("▸{text}"), Style::new().add_modifier(Modifier::REVERSED))
+                    Line::styled(format!("▸{text}"), crate::tui::theme::selected())
                 } else {
                     Line::from(format!(" {text}"))
                 });

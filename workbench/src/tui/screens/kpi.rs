@@ -4,16 +4,15 @@
 //! Right: the latest full run against the budget, the cache hit rate, the latest tests and line and patch
 //! coverage against the thresholds of `workbench.toml`.
 
-use pipeline_core::RunStatus;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::history::Status;
 use crate::present::report::duration;
 use crate::services::kpi::{CheckCounts, CoverageKpi, HitRate, Kpis, Verdict};
+use crate::tui::theme::{self, bold, dim};
 
 /// The sparkline levels, lowest first.
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -49,21 +48,27 @@ pub fn budget_bar(ratio: f64, width: usize) -> String {
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 
-fn bold() -> Style {
-    Style::new().add_modifier(Modifier::BOLD)
-}
-
-fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
-}
-
 /// The last `n` points of a series (the newest runs when there is no room for all).
 fn tail<T: Copy>(series: &[T], n: usize) -> &[T] {
     &series[series.len().saturating_sub(n)..]
 }
 
+/// The KPI screen as drawn: the app's figures, `None` while loading. It has no keys of its own (Esc is the app's).
+#[derive(Debug, Clone, Copy)]
+pub struct KpiView<'a> {
+    /// The figures, once loaded.
+    pub kpis: Option<&'a Kpis>,
+}
+
+impl KpiView<'_> {
+    /// Draws the KPI screen in `area`.
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        draw(frame, area, self.kpis);
+    }
+}
+
 /// Draws the KPI screen in `area`; `None` while loading.
-pub fn draw(frame: &mut Frame, area: Rect, kpis: Option<&Kpis>) {
+fn draw(frame: &mut Frame, area: Rect, kpis: Option<&Kpis>) {
     let Some(kpis) = kpis else {
         frame.render_widget(Paragraph::new("loading…").block(Block::bordered().title(" KPIs ")), area);
         return;
@@ -277,12 +282,7 @@ fn draw_run_list(frame: &mut Frame, area: Rect, kpis: &Kpis) {
     )];
     for run in kpis.runs.iter().rev().take(rows) {
         let status = run.status.as_str();
-        let color = match run.status {
-            Status::Done(RunStatus::Ok) => Color::Green,
-            Status::Done(RunStatus::Alert) => Color::Yellow,
-            Status::Done(RunStatus::Cancelled) | Status::Interrupted => Color::Magenta,
-            Status::Done(RunStatus::Fail | RunStatus::Error) | Status::BuildFailed | Status::Running => Color::Red,
-        };
+        let color = theme::run_status(run.status);
         lines.push(Line::from(vec![
             Span::raw(format!(
                 "{:<16}  {:<28} {:<5} {:>8}  ",

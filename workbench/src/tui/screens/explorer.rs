@@ -5,12 +5,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use workbench_diff::doc::number;
 use workbench_diff::explore::{self, Comparison, MarketProfile};
 
+use crate::tui::keys::Action;
+use crate::tui::screens::{Outcome, PAGE};
+use crate::tui::theme::{self, bold, dim, marked};
 use markets::MarketId;
 
 /// The explorer's state.
@@ -56,9 +58,16 @@ impl ExplorerScreen {
         }
     }
 
-    /// Scrolls by `lines` (up when negative), within the screen's lines.
-    pub fn scroll_by(&mut self, lines: isize) {
-        self.scroll = self.scroll.saturating_add_signed(lines).min(self.line_count().saturating_sub(1));
+    /// The furthest the screen scrolls: until its last line is at the bottom of a `viewport` lines high view
+    /// (unknown viewport: until only the last line shows).
+    pub fn max_scroll(&self, viewport: Option<usize>) -> usize {
+        self.line_count().saturating_sub(viewport.unwrap_or(1).max(1))
+    }
+
+    /// Scrolls by `lines` (up when negative; `isize::MIN` is the top, `isize::MAX` the end), stopping when the
+    /// last line is at the bottom of the `viewport` lines the screen shows.
+    pub fn scroll_by(&mut self, lines: isize, viewport: Option<usize>) {
+        self.scroll = self.scroll.saturating_add_signed(lines).min(self.max_scroll(viewport));
     }
 
     /// →: the next market to compare with (after the last: the market alone); ←: the previous.
@@ -79,29 +88,41 @@ impl ExplorerScreen {
     }
 }
 
-fn bold() -> Style {
-    Style::new().add_modifier(Modifier::BOLD)
+impl ExplorerScreen {
+    /// The explorer's keys: ↑↓ PgUp PgDn Home End scroll (stopping when the last line is at the bottom of the
+    /// `viewport` lines shown), ←→ pick the market to compare with.
+    pub fn handle(&mut self, action: Action, viewport: Option<usize>) -> Outcome {
+        match action {
+            Action::Up => self.scroll_by(-1, viewport),
+            Action::Down => self.scroll_by(1, viewport),
+            Action::PageUp => self.scroll_by(-(PAGE as isize), viewport),
+            Action::PageDown => self.scroll_by(PAGE as isize, viewport),
+            Action::Top => self.scroll_by(isize::MIN, viewport),
+            Action::Bottom => self.scroll_by(isize::MAX, viewport),
+            Action::Left => self.cycle(-1),
+            Action::Right => self.cycle(1),
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Done
+    }
+
+    /// Draws the explorer in `area`.
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        draw(frame, area, self);
+    }
 }
 
-fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
-}
-
-fn marked() -> Style {
-    Style::new().fg(Color::Yellow)
-}
-
-/// Draws the explorer in `area`.
-pub fn draw(frame: &mut Frame, area: Rect, screen: &ExplorerScreen) {
+fn draw(frame: &mut Frame, area: Rect, screen: &ExplorerScreen) {
     let (title, lines) = match (&screen.comparison, &screen.profile) {
         (Some(Ok(c)), _) => (format!(" Explorer · {} vs {} ", c.a, c.b), comparison_lines(c)),
         (Some(Err(e)), _) | (None, Err(e)) => {
-            (format!(" Explorer · {} ", screen.market), vec![Line::styled(e.clone(), Style::new().fg(Color::Red))])
+            (format!(" Explorer · {} ", screen.market), vec![Line::styled(e.clone(), theme::error())])
         }
         (None, Ok(p)) => (format!(" Explorer · {} ", screen.market), profile_lines(p)),
     };
-    let title = format!("{title}· ←→ compare with another market · Esc back ");
-    let scroll = screen.scroll.min(lines.len().saturating_sub(1)) as u16;
+    let title = format!("{title}· ↑↓ PgUp PgDn Home End scroll · ←→ compare · Esc back ");
+    let rows = area.height.saturating_sub(2) as usize;
+    let scroll = screen.scroll.min(lines.len().saturating_sub(rows.max(1))) as u16;
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)).scroll((scroll, 0)), area);
 }
 
