@@ -4,3 +4,4 @@
 pub mod check_report;
 pub mod output;
 pub mod report;
+pub mod run_lines;
