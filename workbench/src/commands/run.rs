@@ -41,9 +41,8 @@ pub async fn run(invocation: Invocation) -> ExitStatus {
         Err(e) => {
             eprintln!("error: {e}");
             if json {
-                let summary =
-                    RunSummary::new(None, RunStatus::Error, started.elapsed().as_millis() as u64, Vec::new(), None);
-                say(&RunSummary { error: Some(e.to_string()), ..summary }.to_json_line());
+                let ms = started.elapsed().as_millis() as u64;
+                say(&RunSummary::new(None, RunStatus::Error, ms, Vec::new(), Some(e.to_string())).to_json_line());
             }
             return ExitStatus::Error;
         }

@@ -268,8 +268,9 @@ pub struct SummaryMarket {
 /// revision runs of `wb diff` read back. The format is stable: older revisions' lines parse (fields they lack
 /// default).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename = "summary")]
 pub struct RunSummary {
+    /// Always `"summary"`: a line with another `event` is not a summary.
+    pub event: SummaryEvent,
     /// The run id (none when the run could not be recorded).
     #[serde(default)]
     pub run_id: Option<String>,
@@ -302,6 +303,7 @@ impl RunSummary {
         error: Option<String>,
     ) -> Self {
         Self {
+            event: SummaryEvent::Summary,
             run_id,
             status,
             exit_code: ExitStatus::of_run(status).code(),
@@ -321,6 +323,15 @@ impl RunSummary {
     pub fn parse(line: &str) -> Option<Self> {
         serde_json::from_str(line).ok()
     }
+}
+
+/// The `event` of a [`RunSummary`] line: only `"summary"` parses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SummaryEvent {
+    /// `"summary"`.
+    #[default]
+    #[serde(rename = "summary")]
+    Summary,
 }
 
 /// How a run ended once its markets ran (or it was cancelled before they did).
@@ -603,6 +614,7 @@ mod tests {
     #[test]
     fn the_summary_line_keeps_its_format_and_round_trips() {
         let summary = RunSummary {
+            event: SummaryEvent::Summary,
             run_id: Some("r1".into()),
             status: RunStatus::Fail,
             exit_code: 1,

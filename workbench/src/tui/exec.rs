@@ -355,6 +355,7 @@ async fn run_request(
     let runner = match built {
         Ok(path) => RunnerCommand::new(path),
         Err(error) => {
+            // The run row of a run that never started: the runner is not part of it.
             let new_run = runs::new_run(&run_request(RunnerCommand::new("")), shared.requested);
             let recorded = History::open(&ws.history_path()).and_then(|mut history| {
                 history.record_build_failure(&new_run, &error, started.elapsed().as_millis() as u64)
