@@ -385,14 +385,13 @@ pub async fn run(
         duration_ms: started.elapsed().as_millis() as u64,
     };
     let mut history = History::open(&request.workspace.history_path()).map_err(|e| failed(None, e.into()))?;
-    let choice = match &backend {
-        BackendUse::Start { aws, .. } => Some(session::choose(&request.workspace, *aws).await),
-        _ => None,
-    };
-    let backend_name = match (&backend, &choice) {
-        (_, Some(choice)) => choice.backend(),
-        (BackendUse::Ready { backend, .. } | BackendUse::Unavailable { backend, .. }, None) => *backend,
-        (BackendUse::Start { .. }, None) => unreachable!("a started backend is chosen"),
+    let (backend_name, source) = match backend {
+        BackendUse::Start { aws, by } => {
+            let choice = session::choose(&request.workspace, aws).await;
+            (choice.backend(), Source::Start(choice, by))
+        }
+        BackendUse::Ready { backend, endpoint, provision_lock } => (backend, Source::Ready(endpoint, provision_lock)),
+        BackendUse::Unavailable { backend, reason } => (backend, Source::Unavailable(backend, reason)),
     };
     history.begin_run(&new_run(&request, backend_name)).map_err(|e| failed(None, e.into()))?;
     let mut run = Run { history, recorder: Recorder::new(request.run_id.clone(), &request.markets), warned: false };
@@ -401,15 +400,11 @@ pub async fn run(
     let prepared = tokio::select! {
         biased;
         () = cancel.cancelled() => None,
-        prepared = prepare(&request, backend, choice, &mut progress) => Some(prepared),
+        prepared = prepare(&request, source, &mut progress) => Some(prepared),
     };
     let (session, endpoint) = match prepared {
         Some(Ok(prepared)) => prepared,
-        Some(Err(_)) | None if cancel.is_cancelled() => {
-            run.recorder.cancel();
-            return Ok(run.finish(None, started, None, &mut progress));
-        }
-        Some(Err(error)) => {
+        Some(Err(error)) if !cancel.is_cancelled() => {
             let duration_ms = started.elapsed().as_millis() as u64;
             let end = RunEnd {
                 status: RunStatus::Error,
@@ -423,7 +418,10 @@ pub async fn run(
             }
             return Err(failed(Some(&request.run_id), error));
         }
-        None => unreachable!("not cancelled"),
+        _ => {
+            run.recorder.cancel();
+            return Ok(run.finish(None, started, None, &mut progress));
+        }
     };
 
     let mut jobs = Vec::with_capacity(request.markets.len());
@@ -489,15 +487,14 @@ pub async fn run(
 /// started is shut down again when provisioning fails. Returns the session it started, if any.
 async fn prepare(
     request: &RunRequest,
-    backend: BackendUse<'_>,
-    choice: Option<Choice>,
+    source: Source<'_>,
     progress: &mut (impl FnMut(RunProgress) + Send),
 ) -> Result<(Option<Session>, S3Endpoint), RunError> {
     let workspace = &request.workspace;
     let buckets = &workspace.settings().buckets;
     let index = workspace.fixture_index_path();
-    match (backend, choice) {
-        (BackendUse::Start { by, .. }, Some(choice)) => {
+    match source {
+        Source::Start(choice, by) => {
             provision::check_fixtures(&request.fixtures, &request.markets)?;
             let backend = choice.backend();
             if matches!(choice, Choice::Own(Backend::LocalStack | Backend::Container)) {
@@ -542,7 +539,7 @@ async fn prepare(
                 }
             }
         }
-        (BackendUse::Ready { endpoint, provision_lock, .. }, _) => {
+        Source::Ready(endpoint, provision_lock) => {
             provision::check_fixtures(&request.fixtures, &request.markets)?;
             let _guard = match provision_lock {
                 Some(lock) => Some(lock.lock().await),
@@ -552,9 +549,15 @@ async fn prepare(
             progress(RunProgress::Provisioned { fixtures: request.fixtures.clone(), done });
             Ok((None, endpoint))
         }
-        (BackendUse::Unavailable { backend, reason }, _) => Err(RunError::BackendUnavailable { backend, reason }),
-        (BackendUse::Start { .. }, None) => unreachable!("a started backend is chosen"),
+        Source::Unavailable(backend, reason) => Err(RunError::BackendUnavailable { backend, reason }),
     }
+}
+
+/// A [`BackendUse`] with the backend to start chosen.
+enum Source<'a> {
+    Start(Choice, &'static str),
+    Ready(S3Endpoint, Option<&'a Mutex<()>>),
+    Unavailable(Backend, String),
 }
 
 /// The run's history and recorder.
