@@ -48,6 +48,24 @@ pub fn send_signal(pid: u32, signal: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// Resolves on Ctrl-C (and on SIGTERM on Unix); never, when the signals cannot be listened to.
+pub async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

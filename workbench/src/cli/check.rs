@@ -33,8 +33,9 @@ pub struct CheckArgs {
     /// Do not diff the outputs against the base (which builds and runs the base revision once).
     #[arg(long)]
     pub no_diff: bool,
-    /// The wb binary that starts the runs (`wb run`; default: this wb).
-    #[arg(long, value_name = "PATH")]
+    /// No effect, kept so existing command lines still parse: the runs are made in process by the run service,
+    /// so no wb binary is started.
+    #[arg(long, value_name = "PATH", hide = true)]
     pub wb: Option<PathBuf>,
     /// The runner binary the runs start per market (`wb run --runner`; default: the workspace's
     /// target/debug/wb-runner, rebuilt first). Any program taking `runner` and its arguments will do, `wb` too.

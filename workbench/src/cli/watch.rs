@@ -24,8 +24,9 @@ pub struct WatchArgs {
     /// S3 backend of the runs (as `wb run --aws`).
     #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
     pub aws: Option<Backend>,
-    /// The wb binary that starts the runs (`wb run`; default: this wb).
-    #[arg(long, value_name = "PATH")]
+    /// No effect, kept so existing command lines still parse: the runs are made in process by the run service,
+    /// so no wb binary is started (`wb watch --json` still reports it in `watch_ready`).
+    #[arg(long, value_name = "PATH", hide = true)]
     pub wb: Option<PathBuf>,
     /// The runner binary the runs start per market (`wb run --runner`; default: the workspace's
     /// target/debug/wb-runner, or target/release/wb-runner with --release, rebuilt on every change). Any program

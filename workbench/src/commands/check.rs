@@ -1,8 +1,8 @@
 //! `wb check`: the reviewer's one command before a merge.
 //!
 //! Steps, each timed: (1) build the runner (`cargo build -p workbench-runner --bin wb-runner`, as `wb watch`);
-//! (2) the affected analysis (`workbench-affected`: the changes since the merge base with `--base`) and a `wb run
-//! --runner` of the affected markets up to their last affected stage (the cache serves the rest; every market and
+//! (2) the affected analysis (`workbench-affected`: the changes since the merge base with `--base`) and a run (in
+//! process, as `wb run --runner`) of the affected markets up to their last affected stage (the cache serves the rest; every market and
 //! stage when the analysis cannot tell), recorded in the run history like any run; (3) the tests under coverage
 //! (`cargo llvm-cov`) over the packages the change touches ([`scope`]), or an existing tracefile with `--lcov`;
 //! (4) line coverage over the packages in scope, patch coverage and the hook override matrix
@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Instant;
 
-use pipeline_core::{Event, RunStatus, Stage};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use localstack::RetryLog;
+use pipeline_core::{RunStatus, Stage};
 use workbench_affected::Affected;
 use workbench_coverage::run::{CargoLlvmCov, Echo, RunOptions, TestScope as CargoScope};
 use workbench_coverage::{Counts, JsonExport, Lcov};
@@ -38,8 +38,11 @@ use crate::present::check_report::{
     RunPart, Step, Style, TestsPart, Uncovered, Verdict,
 };
 use crate::present::output::say;
+use crate::present::run_lines;
 use crate::services::check_scope::{self as scope, TestScope};
 use crate::services::diff::{self, DiffQuery, Sides};
+use crate::services::runs::{self, BackendUse, Jobs, RunProgress, RunRequest};
+use crate::services::supervisor::{Cancel, RunnerCommand, Update};
 use crate::workspace::Workspace;
 use markets::MarketId;
 
@@ -53,6 +56,8 @@ pub async fn check(args: CheckArgs) -> ExitStatus {
         Ok(ws) => ws,
         Err(e) => return crate::present::output::fail(e),
     };
+    // Retries of this process's own requests (provisioning); the runners report theirs as log events.
+    RetryLog::global().on_retry(|retry| eprintln!("warning: {retry}"));
     let command = std::iter::once("wb".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let mut check = Check::new(workspace, args, command);
     check.run().await;
@@ -121,15 +126,6 @@ impl Check {
         .await;
         if let Err(e) = result {
             self.report.error = Some(e);
-        }
-    }
-
-    /// The wb that starts the runs: `--wb`, else this very binary.
-    fn wb_path(&self) -> Result<PathBuf, String> {
-        match &self.args.wb {
-            Some(wb) => Ok(wb.clone()),
-            None => std::env::current_exe()
-                .map_err(|e| format!("cannot locate the wb executable to start runs: {e}; pass --wb <path>")),
         }
     }
 
@@ -214,7 +210,7 @@ impl Check {
         for (stage, markets) in groups {
             let to = stage.map(|s| format!(" to {s}")).unwrap_or_default();
             self.progress(&format!("running {}{to}", markets.join(", ")));
-            let part = self.run_markets(&markets, stage).await?;
+            let part = self.run_markets(&markets, stage).await;
             self.report.runs.push(part);
         }
         self.step("run", started, None);
@@ -229,74 +225,74 @@ impl Check {
         Ok(())
     }
 
-    /// Runs `wb run --json` for `markets` up to `stage`, showing its stage lines; returns what it recorded.
-    async fn run_markets(&self, markets: &[String], stage: Option<Stage>) -> Result<RunPart, String> {
-        let wb = self.wb_path()?;
-        let mut command = tokio::process::Command::new(&wb);
-        command.current_dir(&self.root).args(["run", "--json"]).arg("--runner").arg(self.runner_path());
-        for market in markets {
-            command.args(["--market", market]);
+    /// Runs `markets` up to `stage` in process through the run service (recorded like any run), showing its stage
+    /// and market lines; returns what it recorded.
+    async fn run_markets(&self, markets: &[String], stage: Option<Stage>) -> RunPart {
+        let ids: Vec<MarketId> = markets.iter().filter_map(|m| MarketId::parse(m).ok()).collect();
+        let mut command = vec!["wb (check) run".to_string()];
+        for market in &ids {
+            command.extend(["--market".to_string(), market.to_string()]);
         }
         if let Some(stage) = stage {
-            command.args(["--stage", stage.name()]);
+            command.extend(["--stage".to_string(), stage.name().to_string()]);
         }
-        if let Some(aws) = self.args.aws {
-            command.args(["--aws", &aws.to_string()]);
-        }
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}; build it, or pass --wb <path>", wb.display()))?;
-        let mut part = RunPart {
-            run_id: None,
-            markets: markets.to_vec(),
-            stage: stage.map(|s| s.name().to_string()),
-            status: RunStatus::Error.as_str().to_string(),
-            failed_markets: Vec::new(),
+        let request = RunRequest {
+            workspace: self.workspace.clone(),
+            run_id: runs::new_run_id(),
+            markets: ids,
+            stage,
+            as_of: None,
+            no_cache: false,
+            fixtures: self.workspace.default_fixtures_dir(),
+            runner: RunnerCommand::new(self.runner_path()),
+            jobs: Jobs::Default,
+            command: command.join(" "),
         };
         let width = markets.iter().map(String::len).max().unwrap_or(0);
         let quarantine = self.workspace.settings().buckets.quarantine.clone();
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Ok(event) = serde_json::from_str::<Event>(&line) {
-                match event {
-                    Event::RunStarted { run_id, .. } => part.run_id = Some(run_id),
-                    Event::StageFinished { market, record } => {
-                        for line in crate::present::report::stage_lines(&market, width, &record, &quarantine) {
-                            self.progress(&line);
-                        }
-                    }
-                    Event::RunFinished { market, status, duration_ms, error, .. } => {
-                        for line in
-                            crate::present::report::market_lines(&market, width, status, duration_ms, error.as_deref())
-                        {
-                            self.progress(&line);
-                        }
-                    }
-                    _ => {}
+        let json = self.args.json;
+        let progress = |progress: RunProgress| match progress {
+            RunProgress::Runner { update: Update::Stderr { market, line }, .. } => eprintln!("[{market}] {line}"),
+            RunProgress::Runner { update, applied } => {
+                for line in run_lines::result_lines(&update, &applied, width, &quarantine) {
+                    if json { eprintln!("{line}") } else { say(&line) }
                 }
-                continue;
             }
-            if let Ok(summary) = serde_json::from_str::<RunSummary>(&line)
-                && summary.event == "summary"
-            {
-                part.status = summary.status.as_str().to_string();
-                if summary.run_id.is_some() {
-                    part.run_id = summary.run_id;
+            RunProgress::BackendNote(note) => eprintln!("{note}"),
+            RunProgress::HistoryWarning(e) => eprintln!("warning: run history not fully recorded: {e}"),
+            _ => {}
+        };
+        let backend = BackendUse::Start { aws: self.args.aws, by: "wb check" };
+        // Nothing cancels a check's run but Ctrl-C, which ends the whole check.
+        let (_cancel, token) = Cancel::new();
+        let summary = match runs::run(request, backend, token, progress).await {
+            Ok(outcome) => {
+                if let Some(error) = &outcome.summary.error {
+                    eprintln!("error: {error}");
                 }
-                part.failed_markets = summary
-                    .markets
-                    .into_iter()
-                    .filter(|m| matches!(m.status, RunStatus::Fail | RunStatus::Error))
-                    .map(|m| match m.error {
-                        Some(e) => format!("{} {}: {e}", m.market, m.status.as_str()),
-                        None => format!("{} {}", m.market, m.status.as_str()),
-                    })
-                    .collect();
+                outcome.summary
             }
+            Err(failed) => {
+                eprintln!("error: {failed}");
+                failed.summary()
+            }
+        };
+        let failed_markets = summary
+            .markets
+            .into_iter()
+            .filter(|m| matches!(m.status, RunStatus::Fail | RunStatus::Error))
+            .map(|m| match m.error {
+                Some(e) => format!("{} {}: {e}", m.market, m.status.as_str()),
+                None => format!("{} {}", m.market, m.status.as_str()),
+            })
+            .collect();
+        RunPart {
+            run_id: summary.run_id,
+            markets: markets.to_vec(),
+            stage: stage.map(|s| s.name().to_string()),
+            status: summary.status.as_str().to_string(),
+            failed_markets,
         }
-        let _ = child.wait().await;
-        Ok(part)
     }
 
     /// (3) and (4): the tests under coverage (or `--lcov`), then line and patch coverage and the hook matrix.
@@ -571,21 +567,4 @@ impl Check {
             eprintln!("warning: the check is not in the run history: {e}");
         }
     }
-}
-
-/// The final line of `wb run --json`.
-#[derive(serde::Deserialize)]
-struct RunSummary {
-    event: String,
-    run_id: Option<String>,
-    status: RunStatus,
-    #[serde(default)]
-    markets: Vec<RunSummaryMarket>,
-}
-
-#[derive(serde::Deserialize)]
-struct RunSummaryMarket {
-    market: String,
-    status: RunStatus,
-    error: Option<String>,
 }

@@ -6,10 +6,11 @@
 //! runner is rebuilt (`cargo build -p workbench-runner --bin wb-runner`, with `--release` under `wb watch
 //! --release`: the small runner binary, not all of `wb`, so a market edit recompiles that market and the runner
 //! only; compiler errors streamed; on failure the watch waits for the next change), and each affected market runs
-//! up to its last affected stage with `wb run --runner <the fresh wb-runner>` (upstream stages come from the
-//! cache, so exactly the affected cells are computed; `--fixtures` is passed on to every run). A newer batch
-//! cancels the job of a superseded one: its build is killed, its run is sent SIGTERM (which `wb run` handles like
-//! Ctrl-C: runners stopped, the run recorded as cancelled), and its changes join the new batch so their results
+//! up to its last affected stage through the run service in this process, as `wb run --runner <the fresh
+//! wb-runner>` would (upstream stages come from the cache, so exactly the affected cells are computed;
+//! `--fixtures` is used by every run; with `--json` each run prints the lines `wb run --json` prints). A newer
+//! batch cancels the job of a superseded one: its build is killed, its run is cancelled through the service's
+//! token (runners stopped, the run recorded as cancelled), and its changes join the new batch so their results
 //! still come. A batch that touches no cell (documentation, tests) does not cancel a running job. The feedback
 //! time, from the batch's first file event to its results printed, is printed and recorded with each run
 //! (`runs.feedback_ms`).
@@ -23,10 +24,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use localstack::Backend;
-use pipeline_core::{Event, RunStatus, Stage};
+use localstack::{Backend, RetryLog};
+use pipeline_core::{RunStatus, Stage};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 use tokio::sync::mpsc;
 use workbench_affected::{Affected, Declarations, stage_list};
 
@@ -34,19 +34,19 @@ use crate::cli::WatchArgs;
 use crate::exit::ExitStatus;
 use crate::history::History;
 use crate::present::output::{fail, say, sleep_until};
-use crate::present::report;
-use crate::services::supervisor::{Cancel, CancelToken};
+use crate::present::{report, run_lines};
+use crate::services::runs::{self, BackendUse, Jobs, RunProgress, RunRequest};
+use crate::services::supervisor::{Cancel, CancelToken, RunnerCommand, Update};
 use crate::services::watch::{Debouncer, classify_batch, start_watcher, watched_path};
 use crate::workspace::Workspace;
 use markets::MarketId;
-
-/// How long a cancelled run may take to stop after SIGTERM before it is killed.
-const STOP_GRACE: Duration = Duration::from_secs(15);
 
 /// What the watch needs to handle a batch.
 #[derive(Debug, Clone)]
 struct Context {
     root: PathBuf,
+    workspace: Workspace,
+    /// Only reported in `watch_ready`: the runs are made in process (`--wb` is a no-op).
     wb: PathBuf,
     runner: PathBuf,
     build: bool,
@@ -76,14 +76,15 @@ pub async fn watch(args: WatchArgs) -> ExitStatus {
         Ok(watcher) => watcher,
         Err(e) => return fail(format!("cannot watch {}: {e}; check the inotify limits", root.display())),
     };
-    let wb = match args.wb.clone().map_or_else(std::env::current_exe, Ok) {
-        Ok(wb) => wb,
-        Err(e) => return fail(format!("cannot locate the wb executable to start runs: {e}; pass --wb <path>")),
-    };
+    // `--wb` is accepted and reported, nothing more: the runs are made in process.
+    let wb = args.wb.clone().or_else(|| std::env::current_exe().ok()).unwrap_or_default();
     let target = crate::services::build::target_dir(&root);
     let selected = if args.markets.is_empty() { MarketId::all() } else { args.markets.clone() };
+    // Retries of this process's own requests (provisioning); the runners report theirs as log events.
+    RetryLog::global().on_retry(|retry| eprintln!("warning: {retry}"));
     let context = Context {
         root: root.clone(),
+        workspace: workspace.clone(),
         wb,
         runner: crate::services::build::runner_binary(&target, args.release, args.runner.as_deref()),
         build: !args.no_build,
@@ -125,7 +126,7 @@ pub async fn watch(args: WatchArgs) -> ExitStatus {
     }
     let mut debouncer = Debouncer::new(Duration::from_millis(args.debounce_ms));
     let mut job: Option<Job> = None;
-    let mut interrupt = std::pin::pin!(crate::commands::run::interrupted());
+    let mut interrupt = std::pin::pin!(crate::sys::interrupted());
     loop {
         let deadline = debouncer.deadline();
         tokio::select! {
@@ -348,111 +349,74 @@ async fn build(context: &Context, cancel: &mut CancelToken) -> Built {
     if ok { Built::Ok } else { Built::Failed }
 }
 
-/// How one `wb run` child ended.
-struct RunOutcome {
+/// How one run of a batch ended.
+struct Ran {
     run_id: Option<String>,
     status: Option<RunStatus>,
     cancelled: bool,
 }
 
-/// Runs `wb run --json` for `markets` up to `stage` and shows its results; on cancellation the child gets
-/// SIGTERM (and is killed if it has not stopped after [`STOP_GRACE`]).
-async fn run(context: &Context, markets: &[String], stage: Option<Stage>, cancel: &mut CancelToken) -> RunOutcome {
-    let mut command = Command::new(&context.wb);
-    command.current_dir(&context.root).args(["run", "--json"]).arg("--runner").arg(&context.runner);
-    for market in markets {
-        command.args(["--market", market]);
+/// Runs `markets` up to `stage` in process through the run service and shows its results (with `--json`, the
+/// lines `wb run --json` prints); on cancellation the service stops the runners and records the run cancelled.
+async fn run(context: &Context, markets: &[String], stage: Option<Stage>, cancel: &mut CancelToken) -> Ran {
+    let markets: Vec<MarketId> = markets.iter().filter_map(|m| MarketId::parse(m).ok()).collect();
+    let mut command = vec!["wb (watch) run".to_string()];
+    for market in &markets {
+        command.extend(["--market".to_string(), market.to_string()]);
     }
     if let Some(stage) = stage {
-        command.args(["--stage", stage.name()]);
+        command.extend(["--stage".to_string(), stage.name().to_string()]);
     }
-    if let Some(aws) = context.aws {
-        command.args(["--aws", &aws.to_string()]);
-    }
-    if let Some(fixtures) = &context.fixtures {
-        command.arg("--fixtures").arg(fixtures);
-    }
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
-    #[cfg(unix)]
-    command.process_group(0);
-    let mut outcome = RunOutcome { run_id: None, status: None, cancelled: false };
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            eprintln!("error: cannot start {}: {e}; build it, or pass --wb <path>", context.wb.display());
-            return outcome;
+    let request = RunRequest {
+        workspace: context.workspace.clone(),
+        run_id: runs::new_run_id(),
+        markets: markets.clone(),
+        stage,
+        as_of: None,
+        no_cache: false,
+        fixtures: context.fixtures.clone().unwrap_or_else(|| context.workspace.default_fixtures_dir()),
+        runner: RunnerCommand::new(&context.runner),
+        jobs: Jobs::Default,
+        command: command.join(" "),
+    };
+    let width = markets.iter().map(|m| m.as_str().len()).max().unwrap_or(0);
+    let run_id = request.run_id.clone();
+    let json = context.json;
+    let progress = |progress: RunProgress| match progress {
+        RunProgress::Runner { update: Update::Stderr { market, line }, .. } => eprintln!("[{market}] {line}"),
+        RunProgress::Runner { update, applied } => {
+            let lines = if json {
+                run_lines::json_lines(&run_id, &update, &applied)
+            } else {
+                run_lines::result_lines(&update, &applied, width, &context.quarantine)
+            };
+            for line in lines {
+                say(&line);
+            }
+        }
+        RunProgress::BackendNote(note) => eprintln!("{note}"),
+        RunProgress::HistoryWarning(e) => eprintln!("warning: run history not fully recorded: {e}"),
+        _ => {}
+    };
+    let backend = BackendUse::Start { aws: context.aws, by: "wb watch" };
+    let result = runs::run(request, backend, cancel.clone(), progress).await;
+    let cancelled = cancel.is_cancelled();
+    let summary = match result {
+        Ok(outcome) => {
+            if let Some(error) = &outcome.summary.error {
+                eprintln!("error: {error}");
+            }
+            outcome.summary
+        }
+        Err(failed) => {
+            eprintln!("error: {failed}");
+            failed.summary()
         }
     };
-    let width = markets.iter().map(String::len).max().unwrap_or(0);
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
-    let mut stop_by: Option<tokio::time::Instant> = None;
-    loop {
-        tokio::select! {
-            line = lines.next_line() => match line {
-                Ok(Some(line)) => show_run_line(context, &line, width, &mut outcome),
-                _ => break,
-            },
-            () = cancel.cancelled(), if stop_by.is_none() => {
-                outcome.cancelled = true;
-                terminate(&mut child);
-                stop_by = Some(tokio::time::Instant::now() + STOP_GRACE);
-            }
-            () = tokio::time::sleep_until(stop_by.unwrap_or_else(tokio::time::Instant::now)), if stop_by.is_some() => {
-                let _ = child.start_kill();
-                break;
-            }
-        }
+    if json {
+        say(&summary.to_json_line());
     }
-    let _ = child.wait().await;
-    outcome
-}
-
-/// Asks a `wb run` child to stop as Ctrl-C would (on Unix; elsewhere it is killed).
-fn terminate(child: &mut tokio::process::Child) {
-    #[cfg(unix)]
-    if let Some(pid) = child.id().and_then(|id| rustix::process::Pid::from_raw(id as i32)) {
-        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::TERM);
-    }
-    #[cfg(not(unix))]
-    let _ = child.start_kill();
-}
-
-/// One line of a `wb run --json` child: forwarded as is with `--json`, else shown like `wb run` shows it.
-fn show_run_line(context: &Context, line: &str, width: usize, outcome: &mut RunOutcome) {
-    if context.json {
-        say(line);
-    }
-    if let Ok(event) = serde_json::from_str::<Event>(line) {
-        match event {
-            Event::RunStarted { run_id, .. } => outcome.run_id = Some(run_id),
-            Event::StageFinished { market, record } if !context.json => {
-                for line in report::stage_lines(&market, width, &record, &context.quarantine) {
-                    say(&line);
-                }
-            }
-            Event::RunFinished { market, status, duration_ms, error, .. } if !context.json => {
-                for line in report::market_lines(&market, width, status, duration_ms, error.as_deref()) {
-                    say(&line);
-                }
-            }
-            _ => {}
-        }
-        return;
-    }
-    #[derive(serde::Deserialize)]
-    struct Summary {
-        event: String,
-        run_id: Option<String>,
-        status: RunStatus,
-    }
-    if let Ok(summary) = serde_json::from_str::<Summary>(line)
-        && summary.event == "summary"
-    {
-        outcome.status = Some(summary.status);
-        if summary.run_id.is_some() {
-            outcome.run_id = summary.run_id;
-        }
-    }
+    Ran { run_id: summary.run_id, status: Some(summary.status), cancelled }
 }
 
 fn say_json(value: serde_json::Value) {

@@ -5,4 +5,5 @@ pub mod check_report;
 pub mod coverage;
 pub mod output;
 pub mod report;
+pub mod run_lines;
 pub mod runs;

@@ -4,34 +4,7 @@
 
 use pipeline_core::{CheckStatus, RunStatus, Stage, StageRecord};
 
-/// One market's outcome, as the summary shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MarketSummary {
-    /// Market id.
-    pub market: String,
-    /// Outcome.
-    pub status: RunStatus,
-    /// Its stages, in execution order.
-    pub records: Vec<StageRecord>,
-    /// Wall time of the market's run.
-    pub duration_ms: u64,
-    /// The error that ended it.
-    pub error: Option<String>,
-}
-
-/// The feedback budget: a full run (and a patch's whole loop) should take at most this long, 15 minutes.
-pub const BUDGET_MS: u64 = 15 * 60 * 1000;
-
-/// `850ms`, `1.2s`, `3m05s`.
-pub fn duration(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms < 60_000 {
-        format!("{:.1}s", ms as f64 / 1000.0)
-    } else {
-        format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000)
-    }
-}
+pub use crate::services::runs::{BUDGET_MS, MarketSummary, duration};
 
 /// `10 B`, `3.4 KiB`, `12.0 MiB`, `1.5 GiB`.
 pub fn size(bytes: u64) -> String {

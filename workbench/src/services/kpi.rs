@@ -14,7 +14,7 @@ use workbench_coverage::Thresholds;
 
 use crate::history::quality::QualityRun;
 use crate::history::{History, Level, Result, RunDetail, Status};
-use crate::present::report::BUDGET_MS;
+use crate::services::runs::BUDGET_MS;
 
 /// How many recent runs (and test and coverage measurements) the KPI screen aggregates.
 pub const WINDOW: usize = 20;

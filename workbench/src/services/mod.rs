@@ -13,5 +13,6 @@ pub mod plan;
 pub mod provision;
 pub mod recorder;
 pub mod revision;
+pub mod runs;
 pub mod supervisor;
 pub mod watch;

@@ -13,20 +13,21 @@ use pipeline_core::engine::KeyParts;
 use pipeline_core::{Event, Stage};
 use serde::Serialize;
 
-use crate::cli::PreviousKeys;
-use crate::commands::run::Invocation;
-use crate::exit::ExitStatus;
+use std::path::PathBuf;
+
+use localstack::{Backend, LocalAwsError};
+
 use crate::history::{History, HistoryError};
-use crate::present::output::{fail, say};
-use crate::present::report::duration;
 use crate::runner::{PlanLine, RunnerEnv};
 use crate::services::aws::session::{self, Session};
-use crate::services::provision;
+use crate::services::provision::{self, ProvisionError};
 use crate::services::supervisor::{MarketJob, RunnerCommand};
 use crate::workspace::Workspace;
 use markets::MarketId;
+use workbench_runner::args::PreviousKeys;
 
-pub use crate::present::report::BUDGET_MS;
+pub use crate::services::runs::BUDGET_MS;
+use crate::services::runs::duration;
 
 /// The run id planning runners get (nothing is written under it).
 const PLAN_RUN_ID: &str = "dry-run";
@@ -116,58 +117,105 @@ impl PlanTotals {
     }
 }
 
-/// Runs `wb run --dry-run` from the current directory; the exit code is 0, or 2 when a market could not be
-/// planned (or the environment failed).
-pub async fn run(invocation: &Invocation) -> ExitStatus {
-    let args = &invocation.args;
-    let workspace = match Workspace::discover_from_cwd() {
-        Ok(ws) => ws,
-        Err(e) => return fail(e.to_string()),
-    };
-    let history = match History::open(&workspace.history_path()) {
-        Ok(history) => history,
-        Err(e) => return fail(e.to_string()),
-    };
-    let markets = args.selected_markets();
-    let fixtures = args
-        .fixtures
-        .clone()
-        .map(|p| std::path::absolute(&p).unwrap_or(p))
-        .unwrap_or_else(|| workspace.default_fixtures_dir());
-    if let Err(e) = provision::check_fixtures(&fixtures, &markets) {
-        return fail(e.to_string());
-    }
-    let choice = session::choose(&workspace, args.aws).await;
+/// What to plan: `wb run --dry-run`'s markets, target, fixtures, runner and backend.
+#[derive(Debug, Clone)]
+pub struct DryRunRequest {
+    /// The workspace.
+    pub workspace: Workspace,
+    /// The markets, in order.
+    pub markets: Vec<MarketId>,
+    /// Stage, as_of and cache bypass.
+    pub target: PlanTarget,
+    /// The raw fixtures directory (absolute).
+    pub fixtures: PathBuf,
+    /// The program that plans markets.
+    pub runner: RunnerCommand,
+    /// The backend asked for (`--aws`).
+    pub aws: Option<Backend>,
+}
+
+/// What planning reports as it goes.
+#[derive(Debug)]
+pub enum PlanProgress {
+    /// The backend is up and provisioned; the markets are planned next.
+    Ready {
+        /// Which backend.
+        backend: Backend,
+    },
+    /// The history could not be read: misses are not explained.
+    HistoryUnread(HistoryError),
+    /// One market's plan.
+    Planned(Vec<PlannedCell>),
+    /// A market could not be planned.
+    Failed {
+        /// Market.
+        market: MarketId,
+        /// Why.
+        error: String,
+    },
+}
+
+/// The plan of every market that could be planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRun {
+    /// The cells, market by market.
+    pub cells: Vec<PlannedCell>,
+    /// Some market could not be planned.
+    pub failed: bool,
+}
+
+/// What stopped a dry run before its markets were planned.
+#[derive(Debug, thiserror::Error)]
+pub enum DryRunError {
+    /// The run history could not be opened.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// The fixtures are missing, or could not be provisioned.
+    #[error(transparent)]
+    Provision(#[from] ProvisionError),
+    /// The backend did not start.
+    #[error("cannot start the {backend} S3 backend: {source}")]
+    Backend {
+        /// Which backend.
+        backend: Backend,
+        /// Why.
+        #[source]
+        source: LocalAwsError,
+    },
+}
+
+/// Plans `request`: starts (or uses the shared) backend, provisions it, plans each market in a runner child and
+/// reports each market's plan through `progress`. Nothing is recorded.
+pub async fn dry_run(request: DryRunRequest, mut progress: impl FnMut(PlanProgress)) -> Result<DryRun, DryRunError> {
+    let DryRunRequest { workspace, markets, target, fixtures, runner, aws } = request;
+    let history = History::open(&workspace.history_path())?;
+    provision::check_fixtures(&fixtures, &markets)?;
+    let choice = session::choose(&workspace, aws).await;
     let backend = choice.backend();
-    let running = match Session::start(&workspace, choice, "wb run --dry-run").await {
-        Ok(running) => running,
-        Err(e) => return fail(format!("cannot start the {backend} S3 backend: {e}")),
-    };
+    let running = Session::start(&workspace, choice, "wb run --dry-run")
+        .await
+        .map_err(|source| DryRunError::Backend { backend, source })?;
     let endpoint = running.endpoint();
     let buckets = workspace.settings().buckets.clone();
     let index = workspace.fixture_index_path();
     if let Err(e) = provision::provision(&endpoint, &buckets, &fixtures, &markets, &index).await {
         running.shutdown().await;
-        return fail(e.to_string());
+        return Err(e.into());
     }
     let env = RunnerEnv { endpoint, buckets };
-    if !args.json {
-        let names: Vec<&str> = markets.iter().map(MarketId::as_str).collect();
-        say(&format!("dry run: {} on the {backend} S3 backend; nothing runs", names.join(", ")));
-    }
+    progress(PlanProgress::Ready { backend });
     let mut cells = Vec::new();
     let mut failed = false;
     for market in &markets {
         let previous = last_keys(&history, market.as_str()).unwrap_or_else(|e| {
-            eprintln!("warning: run history not read, misses are not explained: {e}");
+            progress(PlanProgress::HistoryUnread(e));
             PreviousKeys::new()
         });
-        let target = PlanTarget { stage: args.stage, as_of: args.as_of, no_cache: args.no_cache };
-        let lines = match plan(&invocation.runner, &env, market, target, &previous).await {
+        let lines = match plan(&runner, &env, market, target, &previous).await {
             Ok(lines) => lines,
             Err(error) => {
                 failed = true;
-                eprintln!("error: {market}: {error}");
+                progress(PlanProgress::Failed { market: market.clone(), error });
                 continue;
             }
         };
@@ -181,48 +229,17 @@ pub async fn run(invocation: &Invocation) -> ExitStatus {
                     as_of: line.as_of.clone(),
                     cache_key: line.planned.cache_key.clone(),
                     hit: line.planned.hit,
-                    why: (!line.planned.hit).then(|| why_miss(line, args.no_cache)),
+                    why: (!line.planned.hit).then(|| why_miss(line, target.no_cache)),
                     compute_ms,
                     samples,
                 }
             })
             .collect();
-        if args.json {
-            for cell in &planned {
-                say(&json_line("dry_run_stage", cell));
-            }
-        } else {
-            for line in text(&planned) {
-                say(&line);
-            }
-        }
-        cells.extend(planned);
+        cells.extend(planned.iter().cloned());
+        progress(PlanProgress::Planned(planned));
     }
     running.shutdown().await;
-    let totals = PlanTotals::of(&cells);
-    if args.json {
-        say(&json_line("dry_run_summary", &totals));
-    } else {
-        say(&totals.sentence());
-    }
-    if failed { ExitStatus::Error } else { ExitStatus::Ok }
-}
-
-/// The lines of one market's plan: a heading with as_of, then one line per stage.
-pub fn text(cells: &[PlannedCell]) -> Vec<String> {
-    let Some(first) = cells.first() else { return Vec::new() };
-    let mut lines = vec![format!("{}  as_of {}", first.market, first.as_of)];
-    for cell in cells {
-        let time = cell.compute_ms.map(duration).unwrap_or_else(|| "no history".to_string());
-        let what = match (&cell.why, cell.hit) {
-            (_, true) => format!("cached (computing it takes {time})"),
-            (Some(why), false) => format!("{time:<10}  {why}"),
-            (None, false) => time,
-        };
-        let hit = if cell.hit { "hit" } else { "miss" };
-        lines.push(format!("  {:<9}  {hit:<4}  {what}", cell.stage.name()));
-    }
-    lines
+    Ok(DryRun { cells, failed })
 }
 
 /// Why a planned stage misses: what differs between its key's parts and those of the stage's last recorded key.
@@ -357,14 +374,6 @@ pub fn median(values: &[u64]) -> Option<u64> {
         _ if n % 2 == 1 => Some(sorted[n / 2]),
         _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2),
     }
-}
-
-fn json_line(event: &str, value: &impl Serialize) -> String {
-    let mut json = serde_json::to_value(value).expect("plans serialise");
-    if let Some(object) = json.as_object_mut() {
-        object.insert("event".into(), event.into());
-    }
-    json.to_string()
 }
 
 #[cfg(test)]

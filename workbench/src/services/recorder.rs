@@ -7,7 +7,7 @@ use std::time::Instant;
 use pipeline_core::{Event, RunStatus, StageRecord};
 
 use crate::history::{History, HistoryError, MarketEnd, RunEnd};
-use crate::present::report::MarketSummary;
+use crate::services::runs::MarketSummary;
 use crate::services::supervisor::{Exit, Update};
 use markets::MarketId;
 

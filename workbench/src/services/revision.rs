@@ -13,6 +13,7 @@ use localstack::S3Endpoint;
 use pipeline_core::{Buckets, Stage};
 
 use crate::services::diff::OutputRef;
+use crate::services::runs::RunSummary;
 use crate::workspace::Workspace;
 
 /// Branches tried, in order, as the main branch for `base`.
@@ -252,6 +253,13 @@ pub async fn run_stage(
     let mut found: Option<(String, String)> = None;
     let (mut as_of, mut error) = (None, None);
     for line in String::from_utf8_lossy(&output.stdout).lines() {
+        // The final summary line: the one [`RunSummary`] type reads it (older revisions' lines parse too).
+        if let Some(summary) = RunSummary::parse(line) {
+            if let Some(e) = summary.error {
+                error = Some(e);
+            }
+            continue;
+        }
         let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
         match event["event"].as_str() {
             Some("run_started") => as_of = event["as_of"].as_str().map(str::to_string),
@@ -264,7 +272,7 @@ pub async fn run_stage(
                     found = Some((key, run_id));
                 }
             }
-            Some("run_finished") | Some("summary") => {
+            Some("run_finished") => {
                 if let Some(e) = event["error"].as_str() {
                     error = Some(e.to_string());
                 }

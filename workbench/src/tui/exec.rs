@@ -13,14 +13,14 @@ use pipeline_core::{RunStatus, Stage};
 use tokio::sync::{Mutex, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::history::History;
 use crate::history::RunDetail;
-use crate::history::{History, NewRun};
 use crate::runner::RunnerEnv;
 use crate::services::aws::session::{self, Session};
 use crate::services::build::{Builder, RunnerSource};
 use crate::services::kpi::Kpis;
-use crate::services::recorder::Recorder;
-use crate::services::supervisor::{Cancel, MarketJob, RunnerCommand, Supervisor};
+use crate::services::runs::{self, BackendUse, Jobs, RunProgress, RunRequest};
+use crate::services::supervisor::{Cancel, RunnerCommand};
 use crate::tui::app::{CellHistory, CellStatus, Effect, Header, LogLine, Msg, Request};
 use crate::tui::screens::coverage::CoverageLoad;
 use crate::workspace::Workspace;
@@ -335,7 +335,8 @@ async fn refresh_header(workspace: Workspace, msgs: mpsc::UnboundedSender<Msg>) 
     }
 }
 
-/// Builds, records, provisions and runs one request; returns its status and run-wide error.
+/// Builds the runner, then runs the request through the run service on the session's backend and slots;
+/// returns its status and run-wide error. A build failure is recorded too.
 async fn run_request(
     shared: &Shared,
     id: u64,
@@ -343,11 +344,7 @@ async fn run_request(
     mut token: crate::services::supervisor::CancelToken,
 ) -> (RunStatus, Option<String>) {
     let started = Instant::now();
-    let run_id = format!("{}-{id}", crate::commands::run::new_run_id());
-    let mut history = match History::open(&shared.workspace.history_path()) {
-        Ok(history) => history,
-        Err(e) => return (RunStatus::Error, Some(e.to_string())),
-    };
+    let run_id = format!("{}-{id}", runs::new_run_id());
 
     // 1. The runner, built from the current sources.
     if shared.builder.builds() {
@@ -359,105 +356,57 @@ async fn run_request(
         let result = built.as_ref().map(|_| ()).map_err(ToString::to_string);
         let _ = shared.msgs.send(Msg::BuildFinished { requests: vec![id], result });
     }
+    let ws = &shared.workspace;
+    let run_request = |runner: RunnerCommand| RunRequest {
+        workspace: ws.clone(),
+        run_id: run_id.clone(),
+        markets: request.markets.clone(),
+        stage: request.stage,
+        as_of: None,
+        no_cache: false,
+        fixtures: ws.default_fixtures_dir(),
+        runner,
+        jobs: Jobs::Shared(Arc::clone(&shared.slots)),
+        command: command_line(&request),
+    };
     let runner = match built {
-        Ok(path) => path,
+        Ok(path) => RunnerCommand::new(path),
         Err(error) => {
-            let new_run = new_run(shared.workspace.root(), &run_id, &request, shared.requested);
-            if let Err(e) =
+            // The run row of a run that never started: the runner is not part of it.
+            let new_run = runs::new_run(&run_request(RunnerCommand::new("")), shared.requested);
+            let recorded = History::open(&ws.history_path()).and_then(|mut history| {
                 history.record_build_failure(&new_run, &error.to_string(), started.elapsed().as_millis() as u64)
-            {
+            });
+            if let Err(e) = recorded {
                 let _ = shared.msgs.send(Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))));
             }
             return (RunStatus::Error, None);
         }
     };
 
-    // 2. The backend, the run row, the fixtures.
+    // 2. The session's backend (waited for), then the run service: history, fixtures, one runner per market.
     let endpoint = tokio::select! {
         endpoint = backend_ready(shared) => endpoint,
         () = token.cancelled() => Err("cancelled before the backend was up".to_string()),
     };
-    let backend = endpoint.as_ref().map(|(backend, _)| *backend).unwrap_or(shared.requested);
-    if let Err(e) = history.begin_run(&new_run(shared.workspace.root(), &run_id, &request, backend)) {
-        return (RunStatus::Error, Some(e.to_string()));
+    let backend = match endpoint {
+        Ok((backend, endpoint)) => BackendUse::Ready { backend, endpoint, provision_lock: Some(&shared.provision) },
+        Err(reason) => BackendUse::Unavailable { backend: shared.requested, reason },
+    };
+    let msgs = shared.msgs.clone();
+    let progress = move |progress: RunProgress| match progress {
+        RunProgress::Began { run_id, .. } => drop(msgs.send(Msg::RunStarted { id, run_id })),
+        RunProgress::Runner { update, .. } => drop(msgs.send(Msg::Runner { id, update: Box::new(update) })),
+        RunProgress::HistoryWarning(e) => {
+            drop(msgs.send(Msg::Log(log("wb", LogLevel::Warn, format!("run history: {e}")))));
+        }
+        RunProgress::BackendNote(note) => drop(msgs.send(Msg::Log(log("wb", LogLevel::Info, note)))),
+        _ => {}
+    };
+    match runs::run(run_request(runner), backend, token, progress).await {
+        Ok(outcome) => (outcome.summary.status, outcome.summary.error),
+        Err(failed) => (RunStatus::Error, Some(failed.to_string())),
     }
-    let _ = shared.msgs.send(Msg::RunStarted { id, run_id: run_id.clone() });
-    let mut recorder = Recorder::new(run_id.clone(), &request.markets);
-    let prepared = match endpoint {
-        Ok((_, endpoint)) => {
-            let _guard = shared.provision.lock().await;
-            let ws = &shared.workspace;
-            let (fixtures, index) = (ws.default_fixtures_dir(), ws.fixture_index_path());
-            crate::services::provision::provision(
-                &endpoint,
-                &ws.settings().buckets,
-                &fixtures,
-                &request.markets,
-                &index,
-            )
-            .await
-            .map(|_| endpoint)
-            .map_err(|e| e.to_string())
-        }
-        Err(e) => Err(e),
-    };
-    let endpoint = match prepared {
-        Ok(endpoint) => endpoint,
-        Err(error) => {
-            let error = if token.is_cancelled() {
-                recorder.cancel();
-                None
-            } else {
-                Some(error)
-            };
-            let _ = recorder.finish(&mut history, None, started.elapsed().as_millis() as u64, error.clone());
-            return (recorder.final_status(error.as_deref()), error);
-        }
-    };
-
-    // 3. One runner per market, sharing the session's slots.
-    let env = RunnerEnv { endpoint: endpoint.clone(), buckets: shared.workspace.settings().buckets.clone() };
-    let supervisor = Supervisor::new(RunnerCommand::new(runner), env, 1).with_slots(Arc::clone(&shared.slots));
-    let jobs = request
-        .markets
-        .iter()
-        .map(|market| MarketJob {
-            market: market.clone(),
-            stage: request.stage,
-            as_of: None,
-            no_cache: false,
-            run_id: run_id.clone(),
-            previous_rows: history.previous_rows(market.as_str()).ok().flatten(),
-        })
-        .collect();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    supervisor.spawn(jobs, &tx, &token);
-    drop(tx);
-    let mut warned = false;
-    loop {
-        tokio::select! {
-            update = rx.recv() => {
-                let Some(update) = update else { break };
-                let (_, written) = recorder.apply(&mut history, &update);
-                if let (Err(e), false) = (written, warned) {
-                    warned = true;
-                    let _ = shared.msgs.send(Msg::Log(log("wb", LogLevel::Warn, format!("run history: {e}"))));
-                }
-                let _ = shared.msgs.send(Msg::Runner { id, update: Box::new(update) });
-            }
-            () = token.cancelled(), if !recorder.is_cancelled() => recorder.cancel(),
-        }
-    }
-    let status = recorder.status();
-    let error = if status == RunStatus::Error {
-        let lost = session::answers(&endpoint).await.err();
-        lost.map(|reason| session::lost_message(backend, &endpoint.url, &reason))
-    } else {
-        None
-    };
-    let duration_ms = started.elapsed().as_millis() as u64;
-    let _ = recorder.finish(&mut history, Some(endpoint.url.clone()), duration_ms, error.clone());
-    (status, error)
 }
 
 /// Plans every market with the runner built from the current sources and reports the cells the cache would
@@ -511,8 +460,8 @@ async fn backend_ready(shared: &Shared) -> Result<(Backend, localstack::S3Endpoi
     }
 }
 
-fn new_run(root: &std::path::Path, run_id: &str, request: &Request, backend: Backend) -> NewRun {
-    let git = crate::git::state(root);
+/// The command line a TUI request is recorded with.
+fn command_line(request: &Request) -> String {
     let mut command = vec!["wb (tui)".to_string(), "run".to_string()];
     for market in &request.markets {
         command.extend(["--market".to_string(), market.to_string()]);
@@ -520,21 +469,7 @@ fn new_run(root: &std::path::Path, run_id: &str, request: &Request, backend: Bac
     if let Some(stage) = request.stage {
         command.extend(["--stage".to_string(), stage.name().to_string()]);
     }
-    NewRun {
-        run_id: run_id.to_string(),
-        started_at: crate::history::now(),
-        command: command.join(" "),
-        git_commit: git.as_ref().map(|g| g.commit.clone()),
-        git_dirty: git.as_ref().map(|g| g.dirty),
-        backend: backend.to_string(),
-        endpoint: None,
-        markets: request.markets.iter().map(MarketId::to_string).collect(),
-        stage: request.stage.map(|s| s.name().to_string()),
-        as_of: None,
-        no_cache: false,
-        pid: std::process::id(),
-        pid_start: crate::sys::process_start_ticks(std::process::id()),
-    }
+    command.join(" ")
 }
 
 /// The last recorded state of every cell, and the duration of the last full run
