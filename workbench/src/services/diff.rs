@@ -3,6 +3,7 @@
 //! `workbench_diff::StageDiff` out; `wb diff`, `wb check` and the TUI's diff screen all come here.
 
 use crate::services::revision;
+pub use crate::services::revision::OutputRef;
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use pipeline_core::{Buckets, Stage, StageIo};
 use polars::prelude::*;
 use workbench_diff::{DiffError, Side, StageDiff, StageOptions, TablePair, diff_stage};
 
-use crate::history::{History, HistoryError, StageOutput};
+use crate::history::{History, HistoryError};
 use crate::services::aws::session::{self, Session};
 use crate::workspace::{Workspace, WorkspaceError};
 use markets::MarketId;
@@ -129,41 +130,6 @@ pub enum DiffQueryError {
     /// Building or running another revision failed.
     #[error(transparent)]
     Revision(#[from] revision::RevisionError),
-}
-
-/// Where one side's output is: the run that recorded it and its cache key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputRef {
-    /// Market.
-    pub market: String,
-    /// Stage.
-    pub stage: Stage,
-    /// The run that recorded the stage.
-    pub run_id: String,
-    /// The stage's cache key in that run.
-    pub cache_key: String,
-    /// The run's as_of for the market (export files are filed under it).
-    pub as_of: Option<String>,
-    /// The commit the run was made from, `+dirty` when the tree had changes.
-    pub revision: Option<String>,
-    /// The bucket names the run wrote to (another revision's run has its own raw and exports buckets).
-    pub buckets: Buckets,
-}
-
-impl OutputRef {
-    /// Where `market`'s `stage` output recorded as `output` is, read through `buckets`.
-    fn new(market: &str, stage: Stage, buckets: &Buckets, output: StageOutput) -> Self {
-        let dirty = if output.git_dirty == Some(true) { "+dirty" } else { "" };
-        OutputRef {
-            market: market.to_string(),
-            stage,
-            run_id: output.run_id,
-            cache_key: output.cache_key,
-            as_of: output.as_of,
-            revision: output.git_commit.map(|c| format!("{}{dirty}", &c[..c.len().min(12)])),
-            buckets: buckets.clone(),
-        }
-    }
 }
 
 /// The latest output of `market`'s `stage`: the newest run that recorded it as ok or alert.

@@ -18,13 +18,13 @@ use std::path::PathBuf;
 use localstack::{Backend, LocalAwsError};
 
 use crate::history::{History, HistoryError};
-use crate::runner::{PlanLine, RunnerEnv};
 use crate::services::aws::session::{self, Session};
 use crate::services::provision::{self, ProvisionError};
 use crate::services::supervisor::{MarketJob, RunnerCommand};
 use crate::workspace::Workspace;
 use markets::MarketId;
 use workbench_runner::args::PreviousKeys;
+use workbench_runner::{PlanLine, RunnerEnv};
 
 pub use crate::services::runs::BUDGET_MS;
 use crate::services::runs::duration;

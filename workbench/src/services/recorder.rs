@@ -7,7 +7,7 @@ use std::time::Instant;
 use pipeline_core::{Event, RunStatus, StageRecord};
 
 use crate::history::{History, HistoryError, MarketEnd, RunEnd};
-use crate::services::runs::MarketSummary;
+
 use crate::services::supervisor::{Exit, Update};
 use markets::MarketId;
 
@@ -200,4 +200,19 @@ fn market_end(m: &MarketProgress, exit: &Exit, cancelled: bool) -> MarketEnd {
         duration_ms: Some(duration_ms),
         peak_rss_bytes: m.peak_rss,
     }
+}
+
+/// One market's outcome, as the summary table shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketSummary {
+    /// Market id.
+    pub market: String,
+    /// Outcome.
+    pub status: RunStatus,
+    /// Its stages, in execution order.
+    pub records: Vec<StageRecord>,
+    /// Wall time of the market's run.
+    pub duration_ms: u64,
+    /// The error that ended it.
+    pub error: Option<String>,
 }

@@ -12,7 +12,7 @@ use std::process::Stdio;
 use localstack::S3Endpoint;
 use pipeline_core::{Buckets, Stage};
 
-use crate::services::diff::OutputRef;
+use crate::history::StageOutput;
 use crate::services::runs::RunSummary;
 use crate::workspace::Workspace;
 
@@ -318,4 +318,39 @@ fn tail(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Where one side's output is: the run that recorded it and its cache key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputRef {
+    /// Market.
+    pub market: String,
+    /// Stage.
+    pub stage: Stage,
+    /// The run that recorded the stage.
+    pub run_id: String,
+    /// The stage's cache key in that run.
+    pub cache_key: String,
+    /// The run's as_of for the market (export files are filed under it).
+    pub as_of: Option<String>,
+    /// The commit the run was made from, `+dirty` when the tree had changes.
+    pub revision: Option<String>,
+    /// The bucket names the run wrote to (another revision's run has its own raw and exports buckets).
+    pub buckets: Buckets,
+}
+
+impl OutputRef {
+    /// Where `market`'s `stage` output recorded as `output` is, read through `buckets`.
+    pub fn new(market: &str, stage: Stage, buckets: &Buckets, output: StageOutput) -> Self {
+        let dirty = if output.git_dirty == Some(true) { "+dirty" } else { "" };
+        OutputRef {
+            market: market.to_string(),
+            stage,
+            run_id: output.run_id,
+            cache_key: output.cache_key,
+            as_of: output.as_of,
+            revision: output.git_commit.map(|c| format!("{}{dirty}", &c[..c.len().min(12)])),
+            buckets: buckets.clone(),
+        }
+    }
 }

@@ -12,19 +12,20 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use localstack::{Backend, LocalAwsError, S3Endpoint};
-use pipeline_core::{RunStatus, Stage, StageRecord};
+use pipeline_core::{RunStatus, Stage};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, Semaphore, mpsc};
 
 use crate::exit::ExitStatus;
 use crate::history::{History, HistoryError, NewRun, RunEnd};
-use crate::runner::RunnerEnv;
 use crate::services::aws::session::{self, Choice, Session};
 use crate::services::provision::{self, ProvisionError, Provisioned};
+pub use crate::services::recorder::MarketSummary;
 use crate::services::recorder::{Applied, Recorder};
 use crate::services::supervisor::{CancelToken, MarketJob, RunnerCommand, Supervisor, Update};
 use crate::workspace::Workspace;
 use markets::MarketId;
+use workbench_runner::RunnerEnv;
 
 /// The feedback budget: a full run (and a patch's whole loop) should take at most this long, 15 minutes.
 pub const BUDGET_MS: u64 = 15 * 60 * 1000;
@@ -232,21 +233,6 @@ pub enum RunProgress {
     Cancelling,
     /// The run history could not be fully written (said once per run).
     HistoryWarning(HistoryError),
-}
-
-/// One market's outcome, as the summary table shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MarketSummary {
-    /// Market id.
-    pub market: String,
-    /// Outcome.
-    pub status: RunStatus,
-    /// Its stages, in execution order.
-    pub records: Vec<StageRecord>,
-    /// Wall time of the market's run.
-    pub duration_ms: u64,
-    /// The error that ended it.
-    pub error: Option<String>,
 }
 
 /// One market in the [`RunSummary`].

@@ -16,8 +16,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
-use crate::runner::RunnerEnv;
 use markets::MarketId;
+use workbench_runner::RunnerEnv;
 use workbench_runner::args::PreviousRows;
 
 /// How many stderr lines of a runner are kept for the message when it dies.

@@ -15,7 +15,6 @@ use tokio::task::JoinHandle;
 
 use crate::history::History;
 use crate::history::RunDetail;
-use crate::runner::RunnerEnv;
 use crate::services::aws::session::{self, Session};
 use crate::services::build::{Builder, RunnerSource};
 use crate::services::kpi::Kpis;
@@ -25,6 +24,7 @@ use crate::tui::app::{CellHistory, CellStatus, Effect, Header, LogLine, Msg, Req
 use crate::tui::screens::coverage::CoverageLoad;
 use crate::workspace::Workspace;
 use markets::MarketId;
+use workbench_runner::RunnerEnv;
 
 /// How often the header's repository facts are refreshed.
 const HEADER_EVERY: Duration = Duration::from_secs(3);
