@@ -35,75 +35,39 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::exit::ExitStatus;
-use crate::services::supervisor::RunnerCommand;
 
-/// Parses the command line and runs it; the binary's whole `main`.
+/// Parses the command line and hands it to its command; the binary's whole `main`.
 pub fn main() -> ExitCode {
     // `wb` alone opens the terminal workbench.
     if std::env::args_os().len() == 1 {
         return tui::main(cli::TuiArgs::default());
     }
-    let cli = Cli::parse();
-    match cli.command {
+    match Cli::parse().command {
         Command::Runner(args) => runner::main(args),
-        Command::Affected(args) => ExitCode::from(commands::affected::main(&args)),
-        Command::Watch(args) => match runtime() {
-            Ok(runtime) => ExitCode::from(runtime.block_on(commands::watch::watch(args))),
-            Err(code) => code,
-        },
         Command::Tui(args) => tui::main(args),
-        Command::Runs(args) => ExitCode::from(commands::runs::runs(&args)),
-        Command::Show(args) => ExitCode::from(commands::runs::show(&args)),
-        Command::Diff(args) => match runtime() {
-            Ok(runtime) => ExitCode::from(runtime.block_on(commands::diff::diff(args))),
-            Err(code) => code,
+        Command::Affected(args) => commands::affected::main(&args).into(),
+        Command::Runs(args) => commands::runs::runs(&args).into(),
+        Command::Show(args) => commands::runs::show(&args).into(),
+        Command::Explore(args) => commands::diff::explore(&args).into(),
+        Command::Coverage(args) => commands::coverage::main(&args).into(),
+        Command::Watch(args) => block_on(commands::watch::watch(args)),
+        Command::Diff(args) => block_on(commands::diff::diff(args)),
+        Command::Check(args) => block_on(commands::check::check(args)),
+        Command::Aws(args) => block_on(commands::aws::main(args)),
+        Command::Run(args) => match commands::run::invocation(args) {
+            Ok(invocation) => block_on(commands::run::run(invocation)),
+            Err(status) => status.into(),
         },
-        Command::Explore(args) => ExitCode::from(commands::diff::explore(&args)),
-        Command::Coverage(args) => ExitCode::from(commands::coverage::main(&args)),
-        Command::Check(args) => match runtime() {
-            Ok(runtime) => ExitCode::from(runtime.block_on(commands::check::check(args))),
-            Err(code) => code,
-        },
-        Command::Aws(args) => match runtime() {
-            Ok(runtime) => ExitCode::from(runtime.block_on(commands::aws::main(args))),
-            Err(code) => code,
-        },
-        Command::Run(args) => {
-            let runner = match run_runner(args.runner.as_deref()) {
-                Ok(runner) => runner,
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    return ExitCode::from(ExitStatus::Error);
-                }
-            };
-            let runtime = match runtime() {
-                Ok(runtime) => runtime,
-                Err(code) => return code,
-            };
-            let command_line = std::iter::once("wb".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>();
-            let invocation = commands::run::Invocation { args, runner, command_line: command_line.join(" ") };
-            ExitCode::from(runtime.block_on(commands::run::run(invocation)))
+    }
+}
+
+/// Runs an async command on a multi-thread tokio runtime, or says why there is none (exit 2).
+fn block_on(command: impl std::future::Future<Output = ExitStatus>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(command).into(),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}; check the process limits");
+            ExitStatus::Error.into()
         }
     }
-}
-
-/// The runner `wb run` starts: the `--runner` binary when given (it must exist), else this very `wb`.
-fn run_runner(runner: Option<&std::path::Path>) -> Result<RunnerCommand, String> {
-    match runner {
-        Some(path) if path.is_file() => Ok(RunnerCommand::new(path)),
-        Some(path) => Err(format!(
-            "--runner {}: no such file; build it with `cargo build -p workbench-runner --bin wb-runner`",
-            path.display()
-        )),
-        None => RunnerCommand::current_exe()
-            .map_err(|e| format!("cannot locate the wb executable to start runners: {e}; run wb from a file path")),
-    }
-}
-
-/// A multi-thread tokio runtime, or the exit code after saying why there is none.
-fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
-        eprintln!("error: cannot start the async runtime: {e}; check the process limits");
-        ExitCode::from(ExitStatus::Error)
-    })
 }

@@ -2,7 +2,7 @@
 //! dates and backends are parsed here, so the rest of the workbench never handles raw strings.
 
 use clap::{Parser, Subcommand};
-pub use workbench_runner::args::{PreviousKeys, PreviousRows, RunnerArgs};
+pub use workbench_runner::args::RunnerArgs;
 
 pub mod affected;
 pub mod aws;

@@ -280,6 +280,30 @@ fn plan_text(cells: &[PlannedCell]) -> Vec<String> {
     lines
 }
 
+/// `wb run`'s invocation: its options, the runner to start (the `--runner` binary when given, which must exist,
+/// else this very `wb`) and the command line to record; or the exit status after saying why not.
+pub fn invocation(args: RunArgs) -> Result<Invocation, ExitStatus> {
+    let runner = match args.runner.as_deref() {
+        Some(path) if path.is_file() => RunnerCommand::new(path),
+        Some(path) => {
+            eprintln!(
+                "error: --runner {}: no such file; build it with `cargo build -p workbench-runner --bin wb-runner`",
+                path.display()
+            );
+            return Err(ExitStatus::Error);
+        }
+        None => match RunnerCommand::current_exe() {
+            Ok(runner) => runner,
+            Err(e) => {
+                eprintln!("error: cannot locate the wb executable to start runners: {e}; run wb from a file path");
+                return Err(ExitStatus::Error);
+            }
+        },
+    };
+    let command_line = std::iter::once("wb".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>();
+    Ok(Invocation { args, runner, command_line: command_line.join(" ") })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
