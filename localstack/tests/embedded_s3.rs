@@ -389,8 +389,10 @@ fn dropping_a_server_does_not_hang() {
 
     // Dropped inside the runtime: the server winds down on its own.
     runtime.block_on(async move { drop(server) });
-    // Dropped outside any runtime, after the runtime itself is gone.
-    let late = runtime.block_on(start(dir.path()));
+    // Dropped outside any runtime, after the runtime itself is gone. (Another folder: the first server may
+    // still hold its folder's lock while it winds down, and a second server over it is refused by design.)
+    let other = tempfile::tempdir().unwrap();
+    let late = runtime.block_on(start(other.path()));
     drop(runtime);
     drop(late);
 }
