@@ -10,7 +10,7 @@ use common::tui::{app, ch, key, render};
 use std::path::Path;
 
 use crossterm::event::KeyCode;
-use git2::{Repository, RepositoryInitOptions, Signature, Time};
+use git2::Repository;
 use ratatui::style::{Color, Modifier};
 use serde_json::json;
 use workbench::tui::app::{App, Effect, Msg, Overlay};
@@ -19,26 +19,10 @@ use workbench::tui::keys::Screen;
 use workbench::tui::screens::coverage::{CoverageLoad, Pane, SortKey, TableRow};
 use workbench::workspace::Workspace;
 use workbench_coverage::HookStatus;
+use workbench_testkit::{self as testkit, Lcov, commit_at, init_repo_on, write};
 
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-/// Commits `paths` with a fixed author and time, so commit ids (the merge base on screen) never change.
-fn commit(repo: &Repository, paths: &[&str], message: &str) {
-    let mut index = repo.index().unwrap();
-    for path in paths {
-        index.add_path(Path::new(path)).unwrap();
-    }
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::new("Test", "test@example.com", &Time::new(1_700_000_000, 0)).unwrap();
-    let parents: Vec<git2::Commit> = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).into_iter().collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap();
-}
+/// The commits' author time, so their hashes are the same on every run.
+const FIXED_TIME: i64 = 1_700_000_000;
 
 const APP_LIB_BASE: &str = "pub fn f() -> u8 {\n    1\n}\n// old\npub fn old() -> u8 {\n    2\n}\n";
 /// Lines 4-9 (`g`) are new on `feature`.
@@ -66,10 +50,8 @@ fn workspace(branch: &str) -> tempfile::TempDir {
     write(root, "crates/util/src/lib.rs", UTIL_BASE);
     write(root, ".gitignore", "/.workbench/\n");
     std::fs::create_dir_all(root.join("markets")).unwrap();
-    let mut options = RepositoryInitOptions::new();
-    options.initial_head(branch);
-    let repo = Repository::init_opts(root, &options).unwrap();
-    commit(
+    let repo = init_repo_on(root, branch);
+    commit_at(
         &repo,
         &[
             ".gitignore",
@@ -82,26 +64,34 @@ fn workspace(branch: &str) -> tempfile::TempDir {
             "crates/util/src/lib.rs",
         ],
         "base",
+        FIXED_TIME,
     );
-    let base = repo.head().unwrap().peel_to_commit().unwrap();
-    repo.branch("feature", &base, false).unwrap();
-    repo.set_head("refs/heads/feature").unwrap();
+    testkit::branch(&repo, "feature");
     write(root, "crates/app/src/lib.rs", APP_LIB);
-    commit(&repo, &["crates/app/src/lib.rs"], "app: g");
+    commit_at(&repo, &["crates/app/src/lib.rs"], "app: g", FIXED_TIME);
     write(root, "crates/util/src/lib.rs", UTIL);
     let r = root.display();
     write(
         root,
         ".workbench/coverage/lcov.info",
-        &format!(
-            "TN:\nSF:{r}/crates/app/src/lib.rs\nFN:1,f\nFN:4,g\nFN:11,old\nFNDA:5,f\nFNDA:3,g\nFNDA:0,old\n\
-             DA:1,5\nDA:2,5\nDA:4,3\nDA:5,3\nDA:6,0\nDA:8,3\nDA:11,0\nDA:12,0\nend_of_record\n\
-             SF:{r}/crates/app/src/fmt.rs\nFN:1,show\nFNDA:1,show\nDA:1,1\nDA:2,1\nDA:3,0\nend_of_record\n\
-             SF:{r}/crates/app/src/parse.rs\nFN:1,p\nFNDA:123456,p\nDA:1,123456\nDA:2,123456\nDA:3,123456\n\
-             end_of_record\n\
-             SF:{r}/crates/util/src/lib.rs\nFN:1,u\nFN:4,w\nFN:5,x\nFNDA:2,u\nFNDA:0,w\nFNDA:0,x\n\
-             DA:1,2\nDA:2,2\nDA:4,0\nDA:5,0\nend_of_record\n"
-        ),
+        Lcov::new()
+            .file(
+                &format!("{r}/crates/app/src/lib.rs"),
+                &[(1, "f", 5), (4, "g", 3), (11, "old", 0)],
+                &[(1, 5), (2, 5), (4, 3), (5, 3), (6, 0), (8, 3), (11, 0), (12, 0)],
+            )
+            .file(&format!("{r}/crates/app/src/fmt.rs"), &[(1, "show", 1)], &[(1, 1), (2, 1), (3, 0)])
+            .file(
+                &format!("{r}/crates/app/src/parse.rs"),
+                &[(1, "p", 123456)],
+                &[(1, 123456), (2, 123456), (3, 123456)],
+            )
+            .file(
+                &format!("{r}/crates/util/src/lib.rs"),
+                &[(1, "u", 2), (4, "w", 0), (5, "x", 0)],
+                &[(1, 2), (2, 2), (4, 0), (5, 0)],
+            )
+            .text(),
     );
     let summary = |lines: (u64, u64), functions: (u64, u64), regions: (u64, u64)| {
         json!({
@@ -369,11 +359,8 @@ fn the_hook_matrix_says_which_overrides_the_tests_run() {
         write(root, o.file, o.source);
         let (start, end) = workbench_coverage::hooks::fn_range(o.source, o.hook.name()).unwrap();
         let hits = if o.hook == pipeline_core::Hook::Normalize { 1 } else { 0 };
-        lcov.push_str(&format!("SF:{}/{}\n", root.display(), o.file));
-        for line in start..=end {
-            lcov.push_str(&format!("DA:{line},{hits}\n"));
-        }
-        lcov.push_str("end_of_record\n");
+        let lines: Vec<(u32, u64)> = (start..=end).map(|line| (line, hits)).collect();
+        lcov.push_str(Lcov::new().file(&format!("{}/{}", root.display(), o.file), &[], &lines).text());
     }
     write(root, ".workbench/coverage/lcov.info", &lcov);
     let app = loaded(root);

@@ -244,20 +244,17 @@ async fn load_export(io: &StageIo, output: &OutputRef) -> Result<DataFrame, Diff
 
 /// An export CSV as a frame: the delimiter is the character after the header's first column name, every column
 /// is text except `propensity` (number) and `rank` (integer).
-pub fn read_export_csv(bytes: &[u8]) -> Result<DataFrame, String> {
+pub fn read_export_csv(bytes: &[u8]) -> Result<DataFrame, ExportCsvError> {
     let header = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-    let delimiter = header
-        .iter()
-        .copied()
-        .find(|b| matches!(b, b',' | b';' | b'\t' | b'|'))
-        .ok_or_else(|| "cannot tell the delimiter from the header line".to_string())?;
+    let delimiter =
+        header.iter().copied().find(|b| matches!(b, b',' | b';' | b'\t' | b'|')).ok_or(ExportCsvError::Delimiter)?;
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_parse_options(CsvParseOptions::default().with_separator(delimiter).with_missing_is_null(true))
         .into_reader_with_file_handle(Cursor::new(bytes.to_vec()))
         .finish()
-        .map_err(|e| format!("cannot read as CSV: {e}"))?;
+        .map_err(ExportCsvError::Csv)?;
     let mut casts = Vec::new();
     if frame.column("propensity").is_ok() {
         casts.push(col("propensity").strict_cast(DataType::Float64));
@@ -265,7 +262,21 @@ pub fn read_export_csv(bytes: &[u8]) -> Result<DataFrame, String> {
     if frame.column("rank").is_ok() {
         casts.push(col("rank").strict_cast(DataType::Int64));
     }
-    frame.lazy().with_columns(casts).collect().map_err(|e| format!("propensity or rank is not a number: {e}"))
+    frame.lazy().with_columns(casts).collect().map_err(ExportCsvError::NotANumber)
+}
+
+/// Why an exported CSV file could not be read back as a frame.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportCsvError {
+    /// The header line holds none of `,`, `;`, tab or `|`.
+    #[error("cannot tell the delimiter from the header line")]
+    Delimiter,
+    /// polars could not parse it.
+    #[error("cannot read as CSV: {0}")]
+    Csv(PolarsError),
+    /// `propensity` or `rank` holds a value that is not a number.
+    #[error("propensity or rank is not a number: {0}")]
+    NotANumber(PolarsError),
 }
 
 /// A side's description for the diff: its label and where it came from.

@@ -151,7 +151,31 @@ pub enum PlanProgress {
         /// Market.
         market: MarketId,
         /// Why.
-        error: String,
+        error: PlanError,
+    },
+}
+
+/// Why one market could not be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The runner process could not be started.
+    #[error("cannot start the runner {}: {source}; check the wb binary", program.display())]
+    Start {
+        /// The runner program.
+        program: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The runner reported a run-wide error (its own message says what to do).
+    #[error("{0}")]
+    Runner(String),
+    /// The runner ended without printing a plan; the end of its stderr says why.
+    #[error("the planning runner ended ({status}) without a plan: {stderr_tail}")]
+    NoPlan {
+        /// The runner's exit status.
+        status: String,
+        /// Its last stderr lines, joined with ` | `.
+        stderr_tail: String,
     },
 }
 
@@ -319,7 +343,7 @@ pub async fn plan(
     market: &MarketId,
     target: PlanTarget,
     previous: &PreviousKeys,
-) -> Result<Vec<PlanLine>, String> {
+) -> Result<Vec<PlanLine>, PlanError> {
     let job = MarketJob {
         market: market.clone(),
         stage: target.stage,
@@ -336,19 +360,19 @@ pub async fn plan(
     let output = command
         .output()
         .await
-        .map_err(|e| format!("cannot start the runner {}: {e}; check the wb binary", runner.program().display()))?;
+        .map_err(|source| PlanError::Start { program: runner.program().to_path_buf(), source })?;
     let mut lines = Vec::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         if let Ok(plan) = serde_json::from_str::<PlanLine>(line) {
             lines.push(plan);
         } else if let Ok(Event::RunFinished { error: Some(error), .. }) = serde_json::from_str::<Event>(line) {
-            return Err(error);
+            return Err(PlanError::Runner(error));
         }
     }
     if lines.is_empty() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
-        return Err(format!("the planning runner ended ({}) without a plan: {}", output.status, tail.join(" | ")));
+        return Err(PlanError::NoPlan { status: output.status.to_string(), stderr_tail: tail.join(" | ") });
     }
     Ok(lines)
 }

@@ -40,8 +40,13 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// A new git repository at `dir` whose first branch is `main`.
 pub fn init_repo(dir: &Path) -> Repository {
+    init_repo_on(dir, "main")
+}
+
+/// A new git repository at `dir` whose first branch is `branch`.
+pub fn init_repo_on(dir: &Path, branch: &str) -> Repository {
     let mut options = RepositoryInitOptions::new();
-    options.initial_head("main");
+    options.initial_head(branch);
     Repository::init_opts(dir, &options).unwrap_or_else(|e| panic!("git init {}: {e}", dir.display()))
 }
 
@@ -52,7 +57,19 @@ pub fn commit(repo: &Repository, paths: &[&str], message: &str) -> Oid {
         index.add_path(Path::new(path)).unwrap_or_else(|e| panic!("git add {path}: {e}"));
     }
     index.write().unwrap();
-    commit_index(repo, message)
+    commit_index(repo, message, Signature::now("Test", "test@example.com").unwrap())
+}
+
+/// [`commit`] with the author time fixed at `seconds` since the epoch, so the commit's hash is the same on every
+/// run (for snapshots that show it).
+pub fn commit_at(repo: &Repository, paths: &[&str], message: &str, seconds: i64) -> Oid {
+    let mut index = repo.index().unwrap();
+    for path in paths {
+        index.add_path(Path::new(path)).unwrap_or_else(|e| panic!("git add {path}: {e}"));
+    }
+    index.write().unwrap();
+    let signature = Signature::new("Test", "test@example.com", &git2::Time::new(seconds, 0)).unwrap();
+    commit_index(repo, message, signature)
 }
 
 /// Stages every change (new, modified and deleted files) and commits it on `HEAD`.
@@ -61,14 +78,13 @@ pub fn commit_all(repo: &Repository, message: &str) -> Oid {
     index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
     index.update_all(["*"], None).unwrap();
     index.write().unwrap();
-    commit_index(repo, message)
+    commit_index(repo, message, Signature::now("Test", "test@example.com").unwrap())
 }
 
-/// Commits the index as it is on `HEAD` (its first commit when there is none), as `Test <test@example.com>`.
-fn commit_index(repo: &Repository, message: &str) -> Oid {
+/// Commits the index as it is on `HEAD` (its first commit when there is none) as `signature`.
+fn commit_index(repo: &Repository, message: &str, signature: Signature) -> Oid {
     let mut index = repo.index().unwrap();
     let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let signature = Signature::now("Test", "test@example.com").unwrap();
     let parents: Vec<Commit> = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).into_iter().collect();
     let parents: Vec<&Commit> = parents.iter().collect();
     repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents).unwrap()
