@@ -3,11 +3,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use localstack::Backend;
 
 use workbench_affected::DEFAULT_BASE;
 
-use super::parse::parse_backend;
+use super::options::{BackendOption, RunnerOptions};
 
 /// Options of `wb check`.
 #[derive(Debug, Clone, Args)]
@@ -18,9 +17,9 @@ pub struct CheckArgs {
     /// Print the JSON report on stdout (progress and test output go to stderr).
     #[arg(long)]
     pub json: bool,
-    /// S3 backend of the runs and diffs (as `wb run --aws`).
-    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
-    pub aws: Option<Backend>,
+    /// The S3 backend.
+    #[command(flatten)]
+    pub backend: BackendOption,
     /// Run every package's tests, not only those the change touches.
     #[arg(long)]
     pub all_tests: bool,
@@ -33,15 +32,7 @@ pub struct CheckArgs {
     /// Do not diff the outputs against the base (which builds and runs the base revision once).
     #[arg(long)]
     pub no_diff: bool,
-    /// No effect, kept so existing command lines still parse: the runs are made in process by the run service,
-    /// so no wb binary is started.
-    #[arg(long, value_name = "PATH", hide = true)]
-    pub wb: Option<PathBuf>,
-    /// The runner binary the runs start per market (`wb run --runner`; default: the workspace's
-    /// target/debug/wb-runner, rebuilt first). Any program taking `runner` and its arguments will do, `wb` too.
-    #[arg(long, value_name = "PATH")]
-    pub runner: Option<PathBuf>,
-    /// Do not rebuild the runner: use the runner binary as it is.
-    #[arg(long)]
-    pub no_build: bool,
+    /// The runner and its rebuild.
+    #[command(flatten)]
+    pub runner: RunnerOptions,
 }

@@ -1,10 +1,10 @@
 //! `wb diff` and `wb explore`: their options.
 
 use clap::Args;
-use localstack::Backend;
 use pipeline_core::Stage;
 
-use super::parse::{MarketId, parse_backend, parse_stage};
+use super::options::BackendOption;
+use super::parse::{MarketId, parse_stage};
 
 /// Options of `wb diff`.
 #[derive(Debug, Clone, Args)]
@@ -40,10 +40,9 @@ pub struct DiffArgs {
     /// Print the diff as Markdown (for a review).
     #[arg(long)]
     pub markdown: bool,
-    /// S3 backend to read outputs from (default: the one `wb aws up` left running, else `[aws] backend` in
-    /// workbench.toml, else embedded).
-    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
-    pub aws: Option<Backend>,
+    /// The S3 backend.
+    #[command(flatten)]
+    pub backend: BackendOption,
 }
 
 /// Options of `wb explore`.

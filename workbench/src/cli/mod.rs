@@ -9,6 +9,7 @@ pub mod aws;
 pub mod check;
 pub mod coverage;
 pub mod diff;
+pub mod options;
 pub mod parse;
 pub mod run;
 pub mod runs;
@@ -20,6 +21,7 @@ pub use self::aws::{AwsArgs, AwsCommand, AwsDownArgs, AwsServeArgs, AwsStatusArg
 pub use self::check::CheckArgs;
 pub use self::coverage::CoverageArgs;
 pub use self::diff::{DiffArgs, ExploreArgs};
+pub use self::options::{BackendOption, RunnerOptions};
 pub use self::parse::{MarketId, parse_backend, parse_date, parse_stage};
 pub use self::run::RunArgs;
 pub use self::runs::{RunsArgs, ShowArgs};
@@ -110,7 +112,7 @@ mod tests {
         );
         assert_eq!(args.stage, Some(Stage::Features));
         assert_eq!(args.as_of, NaiveDate::from_ymd_opt(2026, 11, 15));
-        assert_eq!(args.aws, Some(Backend::Endpoint));
+        assert_eq!(args.backend.aws, Some(Backend::Endpoint));
         assert_eq!(args.jobs, NonZeroUsize::new(2));
     }
 

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::Args;
-use localstack::Backend;
 use pipeline_core::Stage;
 
-use super::parse::{MarketId, parse_backend, parse_date, parse_stage};
+use super::options::BackendOption;
+use super::parse::{MarketId, parse_date, parse_stage};
 
 /// Options of `wb run`.
 #[derive(Debug, Clone, Args)]
@@ -32,10 +32,9 @@ pub struct RunArgs {
     /// Print the runner's events as JSON lines (plus a final summary line) instead of the progress display.
     #[arg(long)]
     pub json: bool,
-    /// S3 backend: embedded (default), endpoint (AWS_ENDPOINT_URL), localstack or container. Without it, the
-    /// backend `wb aws up` left running is used, else `[aws] backend` in workbench.toml, else embedded.
-    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
-    pub aws: Option<Backend>,
+    /// The S3 backend.
+    #[command(flatten)]
+    pub backend: BackendOption,
     /// Directory holding `<market>/{customers,orders,interactions}.csv` and `_manifest.json` (default:
     /// fixtures/data in the workspace).
     #[arg(long, value_name = "DIR")]

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use localstack::Backend;
 
 use crate::services::watch::DEFAULT_DEBOUNCE_MS;
 
-use super::parse::{MarketId, parse_backend};
+use super::options::{BackendOption, RunnerOptions};
+use super::parse::MarketId;
 
 /// Options of `wb watch`.
 #[derive(Debug, Clone, Args)]
@@ -21,21 +21,12 @@ pub struct WatchArgs {
     /// Print JSON lines (the watch's own events and the runs' events) instead of text.
     #[arg(long)]
     pub json: bool,
-    /// S3 backend of the runs (as `wb run --aws`).
-    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
-    pub aws: Option<Backend>,
-    /// No effect, kept so existing command lines still parse: the runs are made in process by the run service,
-    /// so no wb binary is started (`wb watch --json` still reports it in `watch_ready`).
-    #[arg(long, value_name = "PATH", hide = true)]
-    pub wb: Option<PathBuf>,
-    /// The runner binary the runs start per market (`wb run --runner`; default: the workspace's
-    /// target/debug/wb-runner, or target/release/wb-runner with --release, rebuilt on every change). Any program
-    /// that takes `runner` and its arguments will do, `wb` itself included.
-    #[arg(long, value_name = "PATH")]
-    pub runner: Option<PathBuf>,
-    /// Do not rebuild before running: use the runner binary as it is.
-    #[arg(long)]
-    pub no_build: bool,
+    /// The S3 backend.
+    #[command(flatten)]
+    pub backend: BackendOption,
+    /// The runner and its rebuild.
+    #[command(flatten)]
+    pub runner: RunnerOptions,
     /// Rebuild and run the release build of the runner (`cargo build --release`, target/release/wb-runner)
     /// instead of the debug one, e.g. for runs on large fixtures.
     #[arg(long)]

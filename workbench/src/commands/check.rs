@@ -134,14 +134,14 @@ impl Check {
         crate::services::build::runner_binary(
             &crate::services::build::target_dir(&self.root),
             false,
-            self.args.runner.as_deref(),
+            self.args.runner.runner.as_deref(),
         )
     }
 
     /// (1) Rebuilds the runner, compiler messages on stderr.
     async fn build(&mut self) -> Result<(), String> {
         let started = Instant::now();
-        if self.args.no_build {
+        if self.args.runner.no_build {
             self.step("build", started, Some("skipped: --no-build".into()));
             return Ok(());
         }
@@ -229,13 +229,7 @@ impl Check {
     /// and market lines; returns what it recorded.
     async fn run_markets(&self, markets: &[String], stage: Option<Stage>) -> RunPart {
         let ids: Vec<MarketId> = markets.iter().filter_map(|m| MarketId::parse(m).ok()).collect();
-        let mut command = vec!["wb (check) run".to_string()];
-        for market in &ids {
-            command.extend(["--market".to_string(), market.to_string()]);
-        }
-        if let Some(stage) = stage {
-            command.extend(["--stage".to_string(), stage.name().to_string()]);
-        }
+        let command = runs::command_line("wb (check)", &ids, stage);
         let request = RunRequest {
             workspace: self.workspace.clone(),
             run_id: runs::new_run_id(),
@@ -246,7 +240,7 @@ impl Check {
             fixtures: self.workspace.default_fixtures_dir(),
             runner: RunnerCommand::new(self.runner_path()),
             jobs: Jobs::Default,
-            command: command.join(" "),
+            command,
         };
         let width = markets.iter().map(String::len).max().unwrap_or(0);
         let quarantine = self.workspace.settings().buckets.quarantine.clone();
@@ -262,7 +256,7 @@ impl Check {
             RunProgress::HistoryWarning(e) => eprintln!("warning: run history not fully recorded: {e}"),
             _ => {}
         };
-        let backend = BackendUse::Start { aws: self.args.aws, by: "wb check" };
+        let backend = BackendUse::Start { aws: self.args.backend.aws, by: "wb check" };
         // Nothing cancels a check's run but Ctrl-C, which ends the whole check.
         let (_cancel, token) = Cancel::new();
         let summary = match runs::run(request, backend, token, progress).await {
@@ -481,7 +475,7 @@ impl Check {
         for market in markets {
             let Ok(id) = MarketId::parse(&market) else { continue };
             let sides = Sides::Against { market: id, against: against.clone() };
-            let query = DiffQuery { sample: 0, backend: self.args.aws, ..DiffQuery::new(Stage::Export, sides) };
+            let query = DiffQuery { sample: 0, backend: self.args.backend.aws, ..DiffQuery::new(Stage::Export, sides) };
             match diff::compare(&self.workspace, &query, None).await {
                 Ok(diff) => lines.extend(report::diff_lines(&market, &diff)),
                 Err(e) => lines.push(DiffLine {

@@ -11,14 +11,13 @@
 //! `wb explore [MARKET] [--against MARKET]` shows the market explorer: every market at a glance, one market's
 //! hooks, configuration, model and raw format, or two markets side by side.
 
-use std::io::Write;
-
 use workbench_diff::doc::Style;
 use workbench_diff::explore::{self, Overview};
 use workbench_diff::{explore_render, render};
 
 use crate::cli::diff::{DiffArgs, ExploreArgs};
 use crate::exit::ExitStatus;
+use crate::present::output::document;
 use crate::services::diff::{self, DiffQuery, DiffQueryError, Sides};
 use crate::workspace::Workspace;
 use markets::MarketId;
@@ -29,25 +28,15 @@ pub async fn diff(args: DiffArgs) -> ExitStatus {
         let query = query(&args)?;
         diff::compare(&Workspace::discover_from_cwd()?, &query, None).await
     };
-    match result.await {
-        Ok(diff) => {
-            let text = if args.json {
-                render::json(&diff) + "\n"
-            } else if args.markdown {
-                render::markdown(&diff)
-            } else {
-                render::text(&diff)
-            };
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-            ExitStatus::Ok
+    document(result.await.map(|diff| {
+        if args.json {
+            render::json(&diff) + "\n"
+        } else if args.markdown {
+            render::markdown(&diff)
+        } else {
+            render::text(&diff)
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitStatus::Error
-        }
-    }
+    }))
 }
 
 /// The typed query of `wb diff`'s options: two markets, or one market `--against` a run or revision.
@@ -64,7 +53,7 @@ pub fn query(args: &DiffArgs) -> Result<DiffQuery, DiffQueryError> {
         table: args.table.clone(),
         tolerance: args.tolerance,
         sample: args.sample,
-        backend: args.aws,
+        backend: args.backend.aws,
     })
 }
 
@@ -90,18 +79,7 @@ pub fn explore(args: &ExploreArgs) -> ExitStatus {
             }
         })
     })();
-    match text {
-        Ok(text) => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-            ExitStatus::Ok
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitStatus::Error
-        }
-    }
+    document(text)
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {

@@ -63,7 +63,7 @@ pub async fn run(invocation: Invocation) -> ExitStatus {
         command: invocation.command_line.clone(),
         workspace,
     };
-    let backend = BackendUse::Start { aws: args.aws, by: "wb run" };
+    let backend = BackendUse::Start { aws: args.backend.aws, by: "wb run" };
     let (cancel, token) = Cancel::new();
     let mut printer = Printer::new(json, &request);
     let mut interrupt = std::pin::pin!(crate::sys::interrupted());
@@ -214,7 +214,7 @@ async fn dry_run(invocation: &Invocation) -> ExitStatus {
         target: PlanTarget { stage: args.stage, as_of: args.as_of, no_cache: args.no_cache },
         fixtures,
         runner: invocation.runner.clone(),
-        aws: args.aws,
+        aws: args.backend.aws,
     };
     let json = args.json;
     let planned = plan::dry_run(request, |progress| match progress {

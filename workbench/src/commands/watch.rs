@@ -77,7 +77,7 @@ pub async fn watch(args: WatchArgs) -> ExitStatus {
         Err(e) => return fail(format!("cannot watch {}: {e}; check the inotify limits", root.display())),
     };
     // `--wb` is accepted and reported, nothing more: the runs are made in process.
-    let wb = args.wb.clone().or_else(|| std::env::current_exe().ok()).unwrap_or_default();
+    let wb = args.runner.wb.clone().or_else(|| std::env::current_exe().ok()).unwrap_or_default();
     let target = crate::services::build::target_dir(&root);
     let selected = if args.markets.is_empty() { MarketId::all() } else { args.markets.clone() };
     // Retries of this process's own requests (provisioning); the runners report theirs as log events.
@@ -86,12 +86,12 @@ pub async fn watch(args: WatchArgs) -> ExitStatus {
         root: root.clone(),
         workspace: workspace.clone(),
         wb,
-        runner: crate::services::build::runner_binary(&target, args.release, args.runner.as_deref()),
-        build: !args.no_build,
+        runner: crate::services::build::runner_binary(&target, args.release, args.runner.runner.as_deref()),
+        build: !args.runner.no_build,
         release: args.release,
         // Relative to where the watch started, as for `wb run`; the runs start in the workspace root.
         fixtures: args.fixtures.as_ref().map(|dir| std::path::absolute(dir).unwrap_or_else(|_| dir.clone())),
-        aws: args.aws,
+        aws: args.backend.aws,
         json: args.json,
         markets: selected.iter().map(|m| m.to_string()).collect(),
         quarantine: workspace.settings().buckets.quarantine.clone(),
@@ -360,13 +360,7 @@ struct Ran {
 /// lines `wb run --json` prints); on cancellation the service stops the runners and records the run cancelled.
 async fn run(context: &Context, markets: &[String], stage: Option<Stage>, cancel: &mut CancelToken) -> Ran {
     let markets: Vec<MarketId> = markets.iter().filter_map(|m| MarketId::parse(m).ok()).collect();
-    let mut command = vec!["wb (watch) run".to_string()];
-    for market in &markets {
-        command.extend(["--market".to_string(), market.to_string()]);
-    }
-    if let Some(stage) = stage {
-        command.extend(["--stage".to_string(), stage.name().to_string()]);
-    }
+    let command = runs::command_line("wb (watch)", &markets, stage);
     let request = RunRequest {
         workspace: context.workspace.clone(),
         run_id: runs::new_run_id(),
@@ -377,7 +371,7 @@ async fn run(context: &Context, markets: &[String], stage: Option<Stage>, cancel
         fixtures: context.fixtures.clone().unwrap_or_else(|| context.workspace.default_fixtures_dir()),
         runner: RunnerCommand::new(&context.runner),
         jobs: Jobs::Default,
-        command: command.join(" "),
+        command,
     };
     let width = markets.iter().map(|m| m.as_str().len()).max().unwrap_or(0);
     let run_id = request.run_id.clone();

@@ -11,6 +11,20 @@ pub fn say(line: &str) {
     let _ = out.flush();
 }
 
+/// Prints `text` (a whole document, its own newlines included) on stdout and flushes it, or says the error; the
+/// exit status of a command that prints one document.
+pub fn document(text: Result<String, impl std::fmt::Display>) -> ExitStatus {
+    match text {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            ExitStatus::Ok
+        }
+        Err(e) => fail(e),
+    }
+}
+
 /// Says `error: {message}` on stderr and returns the exit code of an environment or usage error (2).
 pub fn fail(message: impl std::fmt::Display) -> ExitStatus {
     eprintln!("error: {message}");

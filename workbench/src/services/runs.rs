@@ -329,6 +329,19 @@ pub struct RunOutcome {
     pub markets: Vec<MarketSummary>,
 }
 
+/// The command line a run records for its origin `by` (`wb (watch)`, `wb (check)`, `wb (tui)`): the `wb run` that
+/// would do the same, e.g. `wb (watch) run --market foobar-br --stage export`.
+pub fn command_line(by: &str, markets: &[MarketId], stage: Option<Stage>) -> String {
+    let mut command = vec![format!("{by} run")];
+    for market in markets {
+        command.extend(["--market".to_string(), market.to_string()]);
+    }
+    if let Some(stage) = stage {
+        command.extend(["--stage".to_string(), stage.name().to_string()]);
+    }
+    command.join(" ")
+}
+
 /// A run id: UTC start time to the millisecond plus the process id, e.g. `20261115T101500123Z-4f2a`.
 pub fn new_run_id() -> String {
     format!("{}-{:x}", chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ"), std::process::id())

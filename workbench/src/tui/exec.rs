@@ -462,14 +462,7 @@ async fn backend_ready(shared: &Shared) -> Result<(Backend, localstack::S3Endpoi
 
 /// The command line a TUI request is recorded with.
 fn command_line(request: &Request) -> String {
-    let mut command = vec!["wb (tui)".to_string(), "run".to_string()];
-    for market in &request.markets {
-        command.extend(["--market".to_string(), market.to_string()]);
-    }
-    if let Some(stage) = request.stage {
-        command.extend(["--stage".to_string(), stage.name().to_string()]);
-    }
-    command.join(" ")
+    runs::command_line("wb (tui)", &request.markets, request.stage)
 }
 
 /// The last recorded state of every cell, and the duration of the last full run

@@ -85,7 +85,7 @@ pub fn main(args: TuiArgs) -> ExitCode {
         let (msg_tx, mut msgs) = mpsc::unbounded_channel();
         let (key_tx, mut keys) = mpsc::unbounded_channel();
         let source = RunnerSource::detect(workspace.root());
-        let mut executor = Executor::start(workspace.clone(), args.aws, source, jobs, msg_tx.clone());
+        let mut executor = Executor::start(workspace.clone(), args.backend.aws, source, jobs, msg_tx.clone());
         tokio::spawn(read_terminal(key_tx.clone(), msg_tx));
         tokio::spawn(signals.quit(key_tx));
         let mut app = App::new(MarketId::all());
