@@ -54,8 +54,30 @@ impl Report {
     }
 }
 
+/// The three parts of an analysis, each computed even when another fails, so a screen shows what it can: the
+/// summary always, patch coverage unless git cannot say what changed, the hook matrix unless a market does not load.
+#[derive(Debug)]
+pub struct Parts {
+    /// Per crate and file.
+    pub summary: Summary,
+    /// The changed lines against the hits, or why they are unknown.
+    pub patch: Result<PatchCoverage, CoverageError>,
+    /// Market × hook overrides and whether they run, or why not.
+    pub hooks: Result<HookMatrix, CoverageError>,
+}
+
+/// Analyses the workspace at `root` from a parsed tracefile (and the JSON export, for regions), comparing with
+/// `base`, part by part (see [`Parts`]).
+pub fn analyze_parts(root: &Path, lcov: &Lcov, json: Option<&JsonExport>, base: &str) -> Parts {
+    let members = summary::workspace_members(root);
+    let summary = summary::summarize(lcov, json, root, &members);
+    let patch = patch::changed_lines(root, base).map(|changed| patch::patch_coverage(&changed, lcov, root));
+    let hooks = hooks::registry_matrix(lcov, root);
+    Parts { summary, patch, hooks }
+}
+
 /// Builds the report for the workspace at `root` from a parsed tracefile (and the JSON export, for regions),
-/// comparing with `base` and checking `thresholds`.
+/// comparing with `base` and checking `thresholds`; the first part that fails (patch, then hooks) is the error.
 pub fn analyze(
     root: &Path,
     lcov: &Lcov,
@@ -63,11 +85,9 @@ pub fn analyze(
     base: &str,
     thresholds: Thresholds,
 ) -> Result<Report, CoverageError> {
-    let members = summary::workspace_members(root);
-    let summary = summary::summarize(lcov, json, root, &members);
-    let changed = patch::changed_lines(root, base)?;
-    let patch = patch::patch_coverage(&changed, lcov, root);
-    let hooks = hooks::registry_matrix(lcov, root)?;
+    let Parts { summary, patch, hooks } = analyze_parts(root, lcov, json, base);
+    let patch = patch?;
+    let hooks = hooks?;
     Ok(Report {
         line_ok: thresholds.line_ok(summary.lines.percent),
         patch_ok: thresholds.patch_ok(patch.percent),

@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use workbench_coverage::patch::{self, PatchCoverage, PatchFile};
+use workbench_coverage::patch::{PatchCoverage, PatchFile};
 use workbench_coverage::run::OUTPUT_DIR;
-use workbench_coverage::summary::{self, JsonExport};
-use workbench_coverage::{CoverageError, DEFAULT_BASE, HookMatrix, Lcov, Summary, Thresholds, hooks};
+use workbench_coverage::summary::JsonExport;
+use workbench_coverage::{CoverageError, DEFAULT_BASE, HookMatrix, Lcov, Parts, Summary, Thresholds};
 
 use crate::workspace::Workspace;
 
@@ -116,10 +116,8 @@ pub fn load(root: &Path, thresholds: Thresholds, base: &str) -> Result<CoverageD
     let lcov = Lcov::read(&lcov_path)?;
     let json_path = dir.join(JSON_FILE);
     let json = if json_path.exists() { Some(JsonExport::read(&json_path, root)?) } else { None };
-    let (summary, patch, hooks) = match workbench_coverage::analyze(root, &lcov, json.as_ref(), base, thresholds) {
-        Ok(report) => (report.summary, Ok(report.patch), Ok(report.hooks)),
-        Err(error) => partial(root, &lcov, json.as_ref(), base, error),
-    };
+    let Parts { summary, patch, hooks } = workbench_coverage::analyze_parts(root, &lcov, json.as_ref(), base);
+    let (patch, hooks) = (patch.map_err(|e| e.to_string()), hooks.map_err(|e| e.to_string()));
     let by_path = lcov.relative_to(root);
     let files = summary
         .crates
@@ -134,26 +132,4 @@ pub fn load(root: &Path, thresholds: Thresholds, base: &str) -> Result<CoverageD
         })
         .collect();
     Ok(CoverageData { summary, patch, hooks, thresholds, with_regions: json.is_some(), files })
-}
-
-type Parts = (Summary, Result<PatchCoverage, String>, Result<HookMatrix, String>);
-
-/// What is left to show when [`workbench_coverage::analyze`] failed with `error`: it stops at the first failure
-/// of the patch (git) or the hook matrix (a market that does not load), so the summary and the part that did not
-/// fail are made again here, and the failed part keeps its error for the screen.
-fn partial(root: &Path, lcov: &Lcov, json: Option<&JsonExport>, base: &str, error: CoverageError) -> Parts {
-    let members = summary::workspace_members(root);
-    let summary = summary::summarize(lcov, json, root, &members);
-    let error = error.to_string();
-    let patch = || {
-        patch::changed_lines(root, base)
-            .map(|changed| patch::patch_coverage(&changed, lcov, root))
-            .map_err(|e| e.to_string())
-    };
-    let hooks = || hooks::registry_matrix(lcov, root).map_err(|e| e.to_string());
-    match hooks() {
-        // The hook matrix is made after the patch: when it fails the patch may have been fine.
-        Err(hook_error) if hook_error == error => (summary, patch(), Err(error)),
-        matrix => (summary, Err(error), matrix),
-    }
 }
