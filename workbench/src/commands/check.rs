@@ -259,18 +259,10 @@ impl Check {
         let backend = BackendUse::Start { aws: self.args.backend.aws, by: "wb check" };
         // Nothing cancels a check's run but Ctrl-C, which ends the whole check.
         let (_cancel, token) = Cancel::new();
-        let summary = match runs::run(request, backend, token, progress).await {
-            Ok(outcome) => {
-                if let Some(error) = &outcome.summary.error {
-                    eprintln!("error: {error}");
-                }
-                outcome.summary
-            }
-            Err(failed) => {
-                eprintln!("error: {failed}");
-                failed.summary()
-            }
-        };
+        let (summary, error) = runs::summary_and_error(runs::run(request, backend, token, progress).await);
+        if let Some(error) = error {
+            eprintln!("error: {error}");
+        }
         let failed_markets = summary
             .markets
             .into_iter()

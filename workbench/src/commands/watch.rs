@@ -395,18 +395,10 @@ async fn run(context: &Context, markets: &[String], stage: Option<Stage>, cancel
     let backend = BackendUse::Start { aws: context.aws, by: "wb watch" };
     let result = runs::run(request, backend, cancel.clone(), progress).await;
     let cancelled = cancel.is_cancelled();
-    let summary = match result {
-        Ok(outcome) => {
-            if let Some(error) = &outcome.summary.error {
-                eprintln!("error: {error}");
-            }
-            outcome.summary
-        }
-        Err(failed) => {
-            eprintln!("error: {failed}");
-            failed.summary()
-        }
-    };
+    let (summary, error) = runs::summary_and_error(result);
+    if let Some(error) = error {
+        eprintln!("error: {error}");
+    }
     if json {
         say(&summary.to_json_line());
     }

@@ -155,6 +155,18 @@ pub struct RunFailed {
     pub duration_ms: u64,
 }
 
+/// The summary of a run that finished or failed, with the run-wide error to say (the backend lost mid-run, or the
+/// error that stopped it before its markets ran), for callers that show a run the way `wb run` does.
+pub fn summary_and_error(result: Result<RunOutcome, RunFailed>) -> (RunSummary, Option<String>) {
+    match result {
+        Ok(outcome) => {
+            let error = outcome.summary.error.clone();
+            (outcome.summary, error)
+        }
+        Err(failed) => (failed.summary(), Some(failed.to_string())),
+    }
+}
+
 impl RunFailed {
     /// The `--json` summary of this failure: status `error`, no markets.
     pub fn summary(&self) -> RunSummary {
