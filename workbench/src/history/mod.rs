@@ -510,7 +510,7 @@ impl History {
         let open_err = |source| HistoryError::Open { path: path.to_path_buf(), source };
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).map_err(open_err)?;
+        wal_mode(&conn).map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", true).map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         migrate(&mut conn, path)?;
@@ -1011,6 +1011,24 @@ fn opt_u64(row: &rusqlite::Row, idx: usize) -> rusqlite::Result<Option<u64>> {
 }
 
 /// Applies the migrations `user_version` says are missing, each in a transaction.
+/// Switches the database to WAL. On a new database the switch needs the file to itself, and SQLite reports a
+/// concurrent opener's switch as busy at once instead of waiting on the busy timeout, so two `wb` processes
+/// opening a fresh workspace together retry here for up to 10 s.
+fn wal_mode(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let open_err = |source| HistoryError::Open { path: path.to_path_buf(), source };
     let known = MIGRATIONS.len() as i64;
