@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod hooks;
 pub mod io;
+pub mod market_macro;
 pub mod raw;
 pub mod schema;
 pub mod sources;

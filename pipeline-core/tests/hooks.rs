@@ -87,7 +87,7 @@ fn base_export_format_is_comma_and_iso_dates() {
 fn market_without_overrides_behaves_as_base_for_every_hook() {
     let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let market = TestMarket::new();
-    market_contract::assert_overrides_listed(&market, &[], root);
+    market_contract::assert_overrides_listed(&market, root);
     let customers = "customer_id,segment,region,language,signup_date,email_opt_in,sms_opt_in,phone_opt_in\n\
                      C1,A,R1,en,2024-01-01,true,false,true\n";
     market_contract::assert_listed_hooks_are_exactly_the_changed_ones(

@@ -71,27 +71,21 @@ async fn golden_run(market_id: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn foobar_au_matches_golden_outputs() {
-    golden_run("foobar-au").await;
+macro_rules! golden_tests {
+    ($($krate:ident = $id:literal),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $krate() {
+                golden_run($id).await;
+            }
+        )*
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn foobar_br_matches_golden_outputs() {
-    golden_run("foobar-br").await;
-}
+/// One test per registered market, named after its crate (`matches_golden_outputs::foobar_au`), so a new market
+/// is checked against its goldens without editing this file.
+mod matches_golden_outputs {
+    use super::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn foobar_ca_matches_golden_outputs() {
-    golden_run("foobar-ca").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn foobar_jp_matches_golden_outputs() {
-    golden_run("foobar-jp").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn foobar_de_matches_golden_outputs() {
-    golden_run("foobar-de").await;
+    markets::for_each_market!(golden_tests);
 }

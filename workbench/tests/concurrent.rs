@@ -12,8 +12,6 @@ use std::path::{Path, PathBuf};
 
 use common::{AS_OF, Root, describe, stderr};
 
-const MARKETS: [&str; 5] = ["foobar-au", "foobar-br", "foobar-ca", "foobar-de", "foobar-jp"];
-
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/golden")
 }
@@ -39,7 +37,7 @@ fn temp_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn two_runs_started_together_share_one_store_and_both_export_the_golden_files() {
-    let root = Root::with_fixtures(&MARKETS);
+    let root = Root::with_fixtures(&markets::ids());
     if !root.market_fixtures("foobar-br").join("_manifest.json").is_file() {
         panic!("the committed fixtures are missing: run `cargo run -p fixtures -- generate`");
     }
@@ -55,7 +53,7 @@ fn two_runs_started_together_share_one_store_and_both_export_the_golden_files() 
     assert!(attached <= 1, "{}\n{}", describe(&first), describe(&second));
     eprintln!("runs attached to the other's embedded S3: {attached}");
 
-    for market in MARKETS {
+    for market in markets::ids() {
         let export = root.object_file("exports", &format!("{market}/{AS_OF}/recommendations.csv"));
         let golden = golden_dir().join(market).join("export/recommendations.csv");
         assert!(

@@ -139,12 +139,15 @@ fn a_missing_required_column_fails_naming_the_file_and_the_column() {
 
 #[test]
 fn unknown_market_is_a_usage_error_listing_the_markets() {
-    let output = Root::empty().run(&["run", "--market", "foobar-xx"]);
+    let output = Root::empty().run(&["run", "--market", "foobar-zz"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "error: invalid value 'foobar-xx' for '--market <MARKET>': unknown market 'foobar-xx': use one of \
-         foobar-au, foobar-br, foobar-ca, foobar-jp, foobar-de\n\nFor more information, try '--help'.\n"
+        format!(
+            "error: invalid value 'foobar-zz' for '--market <MARKET>': unknown market 'foobar-zz': use one of {}\n\n\
+             For more information, try '--help'.\n",
+            markets::ids().join(", ")
+        )
     );
 }
 

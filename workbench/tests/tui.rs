@@ -103,7 +103,7 @@ fn r_c_and_a_run_a_market_a_stage_everywhere_and_everything() {
     assert_eq!(request, Request { markets: vec![market("foobar-au")], stage: None });
     // The AU run is active, so a request touching AU waits in the queue.
     assert_eq!(app.handle(ch('c')), Vec::new());
-    assert_eq!(app.queue.back().unwrap().1, Request { markets: MarketId::all(), stage: Some(Stage::Validate) });
+    assert_eq!(app.queue.back().unwrap().1, Request { markets: common::tui::subjects(), stage: Some(Stage::Validate) });
     assert_eq!(app.handle(ch('a')), Vec::new());
     assert_eq!(app.queue.len(), 2);
     assert_eq!(app.queue.back().unwrap().1.label(), "all markets: every stage");

@@ -89,7 +89,7 @@ fn d_opens_the_picker_on_the_selected_cell_with_the_other_markets_and_the_base()
     let diff = app.diff.as_ref().unwrap();
     assert_eq!((diff.market.as_str(), diff.stage), ("foobar-br", Stage::Score));
     assert_eq!(diff.phase, Phase::Picking);
-    let expected: Vec<Against> = MarketId::all()
+    let expected: Vec<Against> = common::tui::subjects()
         .into_iter()
         .filter(|m| m.as_str() != "foobar-br")
         .map(Against::Market)

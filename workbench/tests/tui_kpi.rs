@@ -36,7 +36,7 @@ fn validate_checks(market: &str, i: usize) -> &'static [CheckStatus] {
 fn recorded() -> (tempfile::TempDir, History) {
     let dir = tempfile::tempdir().unwrap();
     let mut history = History::open(&dir.path().join(".workbench/history.sqlite")).unwrap();
-    let registered = markets::ids();
+    let registered = workbench_testkit::SNAPSHOT_MARKETS.to_vec();
     for i in 0..12usize {
         let full = i % 3 != 1;
         let run_markets: Vec<&str> = if full { registered.clone() } else { vec!["foobar-au", "foobar-br"] };
@@ -83,7 +83,7 @@ fn on_kpi_screen(kpis: Kpis) -> App {
 
 fn loaded() -> Kpis {
     let (_dir, history) = recorded();
-    Kpis::load(&history, Thresholds::default(), WINDOW).unwrap()
+    Kpis::load_for(&history, Thresholds::default(), WINDOW, &workbench_testkit::SNAPSHOT_MARKETS).unwrap()
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn kpis_at_the_minimum_size() {
 fn kpis_of_an_empty_history() {
     let dir = tempfile::tempdir().unwrap();
     let history = History::open(&dir.path().join("history.sqlite")).unwrap();
-    let kpis = Kpis::load(&history, Thresholds::default(), WINDOW).unwrap();
+    let kpis = Kpis::load_for(&history, Thresholds::default(), WINDOW, &workbench_testkit::SNAPSHOT_MARKETS).unwrap();
     let (text, _) = render(&on_kpi_screen(kpis), 80, 20);
     insta::assert_snapshot!("kpi_empty", text);
 }

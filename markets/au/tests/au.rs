@@ -32,7 +32,7 @@ const INTERACTIONS: &str = "interaction_id,customer_id,channel,ts,opened,clicked
 #[test]
 fn au_overrides_no_hook_and_behaves_as_base_for_every_hook() {
     let m = market();
-    market_contract::assert_overrides_listed(&m, &[], Path::new(ROOT));
+    market_contract::assert_overrides_listed(&m, Path::new(ROOT));
     market_contract::assert_listed_hooks_are_exactly_the_changed_ones(
         &m,
         &[raw(Table::Customers, CUSTOMERS), raw(Table::Orders, ORDERS), raw(Table::Interactions, INTERACTIONS)],

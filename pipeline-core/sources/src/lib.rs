@@ -19,7 +19,8 @@ const SKIPPED_DIRS: [&str; 4] = ["tests", "benches", "examples", "target"];
 
 /// Writes `$OUT_DIR/sources.rs` for the crate being built: a `&[SourceFile]` expression where `SourceFile` is the
 /// type at `type_path` (a struct with fields `path: &'static str` and `bytes: &'static [u8]`). Include it with
-/// `include!(concat!(env!("OUT_DIR"), "/sources.rs"))`. Panics (failing the build with the message) when the
+/// `include!(concat!(env!("OUT_DIR"), "/sources.rs"))`. Also sets `WORKSPACE_CRATE_DIR` (the crate's folder from the
+/// workspace root, `/`-separated) for the crate's code. Panics (failing the build with the message) when the
 /// crate's folder cannot be read.
 pub fn embed(type_path: &str) {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -37,6 +38,11 @@ pub fn embed(type_path: &str) {
     }
     code.push(']');
     fs::write(out_dir.join("sources.rs"), code).expect("write $OUT_DIR/sources.rs");
+    // The crate's folder from the workspace root (`markets/de`), for paths the crate names at compile time, such as
+    // a market's hook override files (`pipeline_core::market!`).
+    let crate_dir = manifest_dir.strip_prefix(&root).unwrap_or(&manifest_dir);
+    let crate_dir = crate_dir.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+    println!("cargo:rustc-env=WORKSPACE_CRATE_DIR={crate_dir}");
     for entry in fs::read_dir(&manifest_dir).expect("read the crate folder") {
         let entry = entry.expect("read the crate folder");
         let name = entry.file_name().to_string_lossy().into_owned();

@@ -191,7 +191,8 @@ fn verdict(decl: &Declarations, path: &str, before: Option<&[u8]>, after: Option
     }
     if let Some((dir, name)) = decl.unregistered.iter().find(|(dir, _)| under(dir)) {
         return Verdict::nothing(format!(
-            "crate `{name}` ({dir}) is not a registered market, so no run uses it: register it in markets/registry"
+            "crate `{name}` ({dir}) is not a registered market, so no run uses it: add it to \
+             markets/registry/Cargo.toml (`wb new-market` does)"
         ));
     }
     if let Some(rest) = path.strip_prefix(decl.core_dir.as_str()).and_then(|r| r.strip_prefix('/')) {

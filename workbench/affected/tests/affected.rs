@@ -12,7 +12,6 @@ use workbench_affected::{AffectedError, ChangeKind, FileStatus, analyze};
 use workbench_testkit::{append, branch, checkout, commit_all, copy_dir, init_repo, write};
 
 const EVERY_STAGE: [Stage; 6] = [Ingest, Validate, Features, Score, Recommend, Export];
-const MARKETS: [&str; 5] = ["foobar-au", "foobar-br", "foobar-ca", "foobar-jp", "foobar-de"];
 
 /// A temp repository on branch `main` with one commit holding a copy of the workspace's declarations.
 struct Repo {
@@ -34,7 +33,7 @@ impl Repo {
         for file in ["pipeline-core/Cargo.toml", "pipeline-core/base.toml", "Cargo.toml"] {
             std::fs::copy(ws.join(file), root.join(file)).unwrap();
         }
-        for market in MARKETS {
+        for market in markets::ids() {
             for file in ["customers.csv", "orders.csv", "interactions.csv"] {
                 write(root, &format!("fixtures/data/{market}/{file}"), "id\n1\n");
             }
@@ -105,7 +104,7 @@ fn cells(entries: &[(&str, &[Stage])]) -> BTreeMap<String, BTreeSet<Stage>> {
 }
 
 fn every_market(stages: &[Stage]) -> BTreeMap<String, BTreeSet<Stage>> {
-    cells(&MARKETS.map(|m| (m, stages)))
+    cells(&markets::ids().into_iter().map(|m| (m, stages)).collect::<Vec<_>>())
 }
 
 #[test]
@@ -307,9 +306,9 @@ fn a_fixture_affects_its_market_from_the_first_stage_reading_it() {
     assert_eq!(repo.reason(), "as_of manifest of foobar-ca, first used by stage validate");
 
     let repo = Repo::new();
-    repo.write("fixtures/data/foobar-xx/orders.csv", "id\n");
+    repo.write("fixtures/data/foobar-zz/orders.csv", "id\n");
     assert_eq!(repo.affected().1, cells(&[]));
-    assert_eq!(repo.reason(), "fixtures of `foobar-xx`, which is not a registered market");
+    assert_eq!(repo.reason(), "fixtures of `foobar-zz`, which is not a registered market");
 }
 
 #[test]
@@ -337,14 +336,14 @@ fn documentation_tests_and_the_workbench_affect_nothing() {
 #[test]
 fn a_crate_under_markets_that_is_not_registered_affects_nothing() {
     let repo = Repo::new();
-    repo.write("markets/xx/Cargo.toml", "[package]\nname = \"foobar-xx\"\n");
-    repo.write("markets/xx/src/lib.rs", "\n");
+    repo.write("markets/zz/Cargo.toml", "[package]\nname = \"foobar-zz\"\n");
+    repo.write("markets/zz/src/lib.rs", "\n");
     let affected = analyze(repo.root(), "main").unwrap();
     assert!(affected.is_empty());
     assert_eq!(
         affected.changes[1].reason,
-        "crate `foobar-xx` (markets/xx) is not a registered market, so no run uses it: register it in \
-         markets/registry"
+        "crate `foobar-zz` (markets/zz) is not a registered market, so no run uses it: add it to \
+         markets/registry/Cargo.toml (`wb new-market` does)"
     );
 }
 

@@ -37,9 +37,11 @@ fn the_matrix_tells_executed_unexecuted_and_uninstrumented_overrides_apart() {
         .file(&format!("{r}/markets/de/src/normalize.rs"), &[], &[(de_norm_start, 0), (de_norm_end, 0)]);
     let lcov = Lcov::parse(Path::new("lcov.info"), text.text()).unwrap();
     let matrix = registry_matrix(&lcov, &root).unwrap();
-    assert_eq!(matrix.markets, ["foobar-au", "foobar-br", "foobar-ca", "foobar-jp", "foobar-de"]);
+    assert_eq!(matrix.markets, markets::ids());
+    // The tracefile covers the five reference markets' override files; a market added later is not in it.
+    let traced = |market: &str| ["foobar-au", "foobar-br", "foobar-ca", "foobar-jp", "foobar-de"].contains(&market);
     let cells: Vec<(&str, Hook, HookStatus)> =
-        matrix.overrides.iter().map(|o| (o.market.as_str(), o.hook, o.status)).collect();
+        matrix.overrides.iter().filter(|o| traced(&o.market)).map(|o| (o.market.as_str(), o.hook, o.status)).collect();
     assert_eq!(
         cells,
         vec![
@@ -59,6 +61,7 @@ fn the_matrix_tells_executed_unexecuted_and_uninstrumented_overrides_apart() {
     );
     assert_eq!(matrix.status("foobar-au", Hook::Normalize), None);
     assert_eq!(matrix.status("foobar-br", Hook::Normalize), Some(HookStatus::Executed));
-    let untested: Vec<(&str, Hook)> = matrix.not_executed().map(|o| (o.market.as_str(), o.hook)).collect();
+    let untested: Vec<(&str, Hook)> =
+        matrix.not_executed().filter(|o| traced(&o.market)).map(|o| (o.market.as_str(), o.hook)).collect();
     assert_eq!(untested, vec![("foobar-br", Hook::ExportFormat), ("foobar-de", Hook::Normalize)]);
 }

@@ -273,6 +273,11 @@ impl Kpis {
     /// Reads the newest `limit` runs (a `running` one among them is left out) and the newest `limit` test and
     /// coverage measurements from `history`, and aggregates them against `thresholds` and the registered markets.
     pub fn load(history: &History, thresholds: Thresholds, limit: usize) -> Result<Self> {
+        Self::load_for(history, thresholds, limit, &markets::ids())
+    }
+
+    /// [`Kpis::load`] against the given `markets` instead of the registered ones (a view of some markets).
+    pub fn load_for(history: &History, thresholds: Thresholds, limit: usize, markets: &[&str]) -> Result<Self> {
         let mut details = Vec::new();
         for run in history.list_runs(limit)? {
             if run.status == Status::Running {
@@ -283,7 +288,7 @@ impl Kpis {
             }
         }
         let quality = history.quality_runs(limit)?;
-        Ok(Self::aggregate(&details, &quality, thresholds, &markets::ids()))
+        Ok(Self::aggregate(&details, &quality, thresholds, markets))
     }
 
     /// Nothing recorded yet: no run and no test or coverage measurement.

@@ -6,6 +6,11 @@ use std::path::Path;
 
 use git2::{Commit, IndexAddOption, Oid, Repository, RepositoryInitOptions, Signature};
 
+/// The five markets the screen and report snapshots were drawn with. Tests about every market read the registry
+/// (`markets::ids()`); tests whose snapshots show rows of markets take these as their subjects instead, so adding
+/// a market (`wb new-market`) leaves their snapshots as they are.
+pub const SNAPSHOT_MARKETS: [&str; 5] = ["foobar-au", "foobar-br", "foobar-ca", "foobar-jp", "foobar-de"];
+
 /// Writes `text` to `root/path`, creating its folders.
 pub fn write(root: &Path, path: &str, text: &str) {
     let path = root.join(path);

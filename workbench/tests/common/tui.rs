@@ -23,9 +23,14 @@ pub fn market(id: &str) -> MarketId {
     MarketId::parse(id).unwrap()
 }
 
-/// A fresh app over every registered market.
+/// A fresh app over the snapshot markets ([`workbench_testkit::SNAPSHOT_MARKETS`]).
 pub fn app() -> App {
-    App::new(MarketId::all())
+    App::new(subjects())
+}
+
+/// The markets the screen tests draw: the snapshot subjects, so a market added later changes no snapshot.
+pub fn subjects() -> Vec<MarketId> {
+    workbench_testkit::SNAPSHOT_MARKETS.iter().map(|id| market(id)).collect()
 }
 
 /// Draws `app` on a `width` × `height` test terminal; the text and the terminal (for styles).
