@@ -222,12 +222,18 @@ impl Pty {
         self.screen.lock().unwrap().screen().contents()
     }
 
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    /// Waits until the screen satisfies `pred`; fails at once when wb exits first (e.g. on a bad flag).
+    fn wait_for(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + NO_SCREEN_FOR;
         loop {
+            let exited = self.child.try_wait().unwrap();
             let text = self.screen();
             if pred(&text) {
                 return text;
+            }
+            if let Some(status) = exited {
+                std::thread::sleep(Duration::from_millis(200)); // the last output, read by the reader thread
+                panic!("wb exited ({status:?}) before {what}; the screen shows:\n{}", self.screen());
             }
             assert!(Instant::now() < deadline, "no {what}; the screen shows:\n{text}");
             std::thread::sleep(Duration::from_millis(50));
