@@ -77,3 +77,8 @@ bench-diff ROWS="1000000":
 # Key → frame latency of the TUI with five markets streaming events (target: every key on screen within 50 ms).
 bench-tui KEYS="250":
     cargo bench -p workbench --bench tui_latency -- {{KEYS}}
+
+# From `wb new-market` to a green `cargo test -p ID` plus `wb run --market ID`, warm target, timed per step (target
+# at most 180 s). Works in a clone of HEAD under target/bench-new-market/ (the first invocation warms it, untimed).
+bench-new-market ID="foobar-nz" LIKE="foobar-au":
+    bash workbench/benches/new_market.sh {{ID}} {{LIKE}}

@@ -50,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => commands::runs::show(&args).into(),
         Command::Explore(args) => commands::diff::explore(&args).into(),
         Command::Coverage(args) => commands::coverage::main(&args).into(),
+        Command::NewMarket(args) => commands::new_market::main(&args).into(),
         Command::Watch(args) => block_on(commands::watch::watch(args)),
         Command::Diff(args) => block_on(commands::diff::diff(args)),
         Command::Check(args) => block_on(commands::check::check(args)),

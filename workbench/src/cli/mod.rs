@@ -9,6 +9,7 @@ pub mod aws;
 pub mod check;
 pub mod coverage;
 pub mod diff;
+pub mod new_market;
 pub mod options;
 pub mod parse;
 pub mod run;
@@ -21,6 +22,7 @@ pub use self::aws::{AwsArgs, AwsCommand, AwsDownArgs, AwsServeArgs, AwsStatusArg
 pub use self::check::CheckArgs;
 pub use self::coverage::CoverageArgs;
 pub use self::diff::{DiffArgs, ExploreArgs};
+pub use self::new_market::NewMarketArgs;
 pub use self::options::{BackendOption, RunnerOptions};
 pub use self::parse::{MarketId, parse_backend, parse_date, parse_stage};
 pub use self::run::RunArgs;
@@ -64,6 +66,9 @@ pub enum Command {
     /// The reviewer's one command: build, run the affected markets, test under coverage, check the thresholds and
     /// the data-quality checks, diff the outputs against the base; a verdict and a report in .workbench/reports/.
     Check(CheckArgs),
+    /// Create a market from an existing one in one step: its crate, registration, fixtures and goldens, then
+    /// the hooks to change for each kind of difference.
+    NewMarket(NewMarketArgs),
     /// Internal: run one market in this process and print its events as JSON lines (started by `wb run`).
     #[command(hide = true)]
     Runner(RunnerArgs),
@@ -131,8 +136,8 @@ mod tests {
     #[test]
     fn bad_values_say_what_is_valid() {
         assert_eq!(
-            MarketId::parse("foobar-xx").unwrap_err(),
-            "unknown market 'foobar-xx': use one of foobar-au, foobar-br, foobar-ca, foobar-jp, foobar-de"
+            MarketId::parse("foobar-zz").unwrap_err(),
+            format!("unknown market 'foobar-zz': use one of {}", markets::ids().join(", "))
         );
         assert_eq!(
             parse_stage("feature").unwrap_err(),

@@ -9,6 +9,7 @@ pub mod check_scope;
 pub mod coverage;
 pub mod diff;
 pub mod kpi;
+pub mod new_market;
 pub mod plan;
 pub mod provision;
 pub mod recorder;
