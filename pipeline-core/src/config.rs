@@ -3,10 +3,13 @@
 //! Markets embed their two files at compile time, so the runner built from the current sources always sees the
 //! current configuration and the cache key of every stage reflects it.
 
+use std::collections::BTreeMap;
+
 use chrono::Weekday;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PipelineError, Result};
+use crate::schema::Table;
 
 /// The base configuration every market starts from.
 pub const BASE_CONFIG: &str = include_str!("../base.toml");
@@ -35,6 +38,8 @@ pub struct MarketConfig {
     pub contact_share: f64,
     /// Interaction channels the market's data may contain.
     pub allowed_channels: Vec<String>,
+    /// Region codes the market's customers live in (the fixture generator draws from them, in this order).
+    pub regions: Vec<String>,
     /// How the raw extracts are written.
     pub raw: RawFormat,
     /// Quality-check thresholds.
@@ -57,12 +62,40 @@ pub struct RawFormat {
     pub true_values: Vec<String>,
     /// Tokens meaning false.
     pub false_values: Vec<String>,
+    /// Canonical column → the name the raw files use for it (BR's Portuguese names), in every table.
+    pub rename: BTreeMap<String, String>,
+    /// Canonical columns the raw files do not carry (JP: `sms_opt_in`).
+    pub omit_columns: Vec<String>,
+    /// Optional canonical columns the raw files do carry, after the required ones (DE: `doi_confirmed`).
+    pub extra_columns: Vec<String>,
 }
 
 impl RawFormat {
     /// The delimiter as a byte; config validation guarantees it is one ASCII character.
     pub fn delimiter_byte(&self) -> u8 {
         self.delimiter.as_bytes()[0]
+    }
+
+    /// The columns of `table`'s raw file in file order, by canonical name: the required canonical columns less
+    /// `omit_columns`, then the `extra_columns` of this table.
+    pub fn columns(&self, table: Table) -> Vec<&'static str> {
+        let specs = table.columns();
+        let omitted = |name: &str| self.omit_columns.iter().any(|c| c == name);
+        let extra = |name: &str| self.extra_columns.iter().any(|c| c == name);
+        let mut columns: Vec<&'static str> =
+            specs.iter().filter(|s| s.default.is_none() && !omitted(s.name)).map(|s| s.name).collect();
+        columns.extend(specs.iter().filter(|s| s.default.is_some() && extra(s.name)).map(|s| s.name));
+        columns
+    }
+
+    /// The name the raw files give the canonical column `canonical` (itself unless `rename` lists it).
+    pub fn file_name<'a>(&'a self, canonical: &'a str) -> &'a str {
+        self.rename.get(canonical).map(String::as_str).unwrap_or(canonical)
+    }
+
+    /// (raw name, canonical name) for every renamed column of `table`, in the table's column order.
+    pub fn renames(&self, table: Table) -> Vec<(&str, &'static str)> {
+        table.columns().iter().filter_map(|s| self.rename.get(s.name).map(|raw| (raw.as_str(), s.name))).collect()
     }
 }
 
@@ -128,6 +161,44 @@ impl MarketConfig {
         }
         if self.languages.is_empty() {
             return Err("languages must list at least the default language".into());
+        }
+        if iso_currency::Currency::from_code(&self.currency).is_none() {
+            return Err(format!("currency: {:?} is not an ISO 4217 code (e.g. EUR, JPY)", self.currency));
+        }
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(format!(
+                "timezone: {:?} is not an IANA time zone (e.g. Europe/Paris, America/Toronto)",
+                self.timezone
+            ));
+        }
+        for language in &self.languages {
+            if language.len() != 2 || !language.bytes().all(|b| b.is_ascii_lowercase()) {
+                return Err(format!(
+                    "languages: {language:?} is not an ISO 639-1 code (two lowercase letters, e.g. fr)"
+                ));
+            }
+        }
+        if self.regions.is_empty() {
+            return Err("regions must list at least one region code".into());
+        }
+        let canonical: Vec<crate::schema::ColumnSpec> = Table::ALL.iter().flat_map(|t| t.columns()).collect();
+        let known = |name: &str| canonical.iter().any(|c| c.name == name);
+        for column in self.raw.rename.keys() {
+            if !known(column) {
+                return Err(format!("raw.rename: {column:?} is not a canonical column"));
+            }
+        }
+        for column in &self.raw.omit_columns {
+            if !canonical.iter().any(|c| c.name == column.as_str() && c.default.is_none()) {
+                return Err(format!("raw.omit_columns: {column:?} is not a required canonical column"));
+            }
+        }
+        for column in &self.raw.extra_columns {
+            if !canonical.iter().any(|c| c.name == column.as_str() && c.default.is_some()) {
+                return Err(format!(
+                    "raw.extra_columns: {column:?} is not an optional canonical column (doi_confirmed)"
+                ));
+            }
         }
         if !(0.0..=1.0).contains(&self.contact_share) {
             return Err(format!("contact_share must be within [0, 1], got {}", self.contact_share));
@@ -233,6 +304,7 @@ fx_to_usd = 0.5
 timezone = "UTC"
 languages = ["en"]
 channel_priority = ["email", "sms"]
+regions = ["N", "S"]
 "#;
 
     #[test]
@@ -293,6 +365,101 @@ channel_priority = ["email", "sms"]
             e.to_string(),
             "invalid market.toml for market foobar-xx: quiet_weekdays: unknown weekday \"Sunnday\" (use Mon..Sun)"
         );
+    }
+
+    /// The error of [`MINIMAL`] with the line of `key` replaced by `line`.
+    fn resolve_err(key: &str, line: &str) -> String {
+        let kept: Vec<&str> = MINIMAL.lines().filter(|l| !l.starts_with(&format!("{key} ="))).collect();
+        MarketConfig::resolve("foobar-xx", &format!("{}\n{line}\n", kept.join("\n"))).unwrap_err().to_string()
+    }
+
+    const PREFIX: &str = "invalid market.toml for market foobar-xx: ";
+
+    #[test]
+    fn currency_must_be_iso_4217() {
+        assert_eq!(
+            resolve_err("currency", "currency = \"EURO\""),
+            format!("{PREFIX}currency: \"EURO\" is not an ISO 4217 code (e.g. EUR, JPY)")
+        );
+        assert_eq!(
+            resolve_err("currency", "currency = \"ABC\""),
+            format!("{PREFIX}currency: \"ABC\" is not an ISO 4217 code (e.g. EUR, JPY)")
+        );
+    }
+
+    #[test]
+    fn timezone_must_be_iana() {
+        assert_eq!(
+            resolve_err("timezone", "timezone = \"Europe/Pariss\""),
+            format!(
+                "{PREFIX}timezone: \"Europe/Pariss\" is not an IANA time zone (e.g. Europe/Paris, America/Toronto)"
+            )
+        );
+    }
+
+    #[test]
+    fn languages_must_be_two_lowercase_letters() {
+        assert_eq!(
+            resolve_err("languages", "languages = [\"fr\", \"FR\"]"),
+            format!("{PREFIX}languages: \"FR\" is not an ISO 639-1 code (two lowercase letters, e.g. fr)")
+        );
+        assert_eq!(
+            resolve_err("languages", "languages = [\"fra\"]"),
+            format!("{PREFIX}languages: \"fra\" is not an ISO 639-1 code (two lowercase letters, e.g. fr)")
+        );
+    }
+
+    #[test]
+    fn regions_must_not_be_empty() {
+        assert_eq!(
+            resolve_err("regions", "regions = []"),
+            format!("{PREFIX}regions must list at least one region code")
+        );
+    }
+
+    #[test]
+    fn raw_columns_must_be_canonical() {
+        assert_eq!(
+            resolve_err("-", "[raw.rename]\nclient_id = \"id_cliente\""),
+            format!("{PREFIX}raw.rename: \"client_id\" is not a canonical column")
+        );
+        assert_eq!(
+            resolve_err("-", "[raw]\nomit_columns = [\"doi_confirmed\"]"),
+            format!("{PREFIX}raw.omit_columns: \"doi_confirmed\" is not a required canonical column")
+        );
+        assert_eq!(
+            resolve_err("-", "[raw]\nextra_columns = [\"sms_opt_in\"]"),
+            format!("{PREFIX}raw.extra_columns: \"sms_opt_in\" is not an optional canonical column (doi_confirmed)")
+        );
+    }
+
+    #[test]
+    fn raw_columns_follow_omit_and_extra_and_rename() {
+        let c = MarketConfig::resolve(
+            "foobar-xx",
+            &format!(
+                "{MINIMAL}\n[raw]\nomit_columns = [\"sms_opt_in\"]\nextra_columns = [\"doi_confirmed\"]\n\
+                 [raw.rename]\ncustomer_id = \"id_cliente\"\n"
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            c.raw.columns(Table::Customers),
+            [
+                "customer_id",
+                "segment",
+                "region",
+                "language",
+                "signup_date",
+                "email_opt_in",
+                "phone_opt_in",
+                "doi_confirmed"
+            ]
+        );
+        assert_eq!(c.raw.columns(Table::Orders), ["order_id", "customer_id", "order_date", "quantity", "amount"]);
+        assert_eq!(c.raw.file_name("customer_id"), "id_cliente");
+        assert_eq!(c.raw.file_name("segment"), "segment");
+        assert_eq!(c.raw.renames(Table::Orders), [("id_cliente", "customer_id")]);
     }
 
     #[test]

@@ -617,7 +617,8 @@ mod tests {
     use crate::events::StageStatus;
 
     const MARKET: &str = "id = \"foobar-t\"\ncurrency = \"AUD\"\nfx_to_usd = 0.65\ntimezone = \"Australia/Sydney\"\n\
-                          languages = [\"en\"]\nchannel_priority = [\"email\", \"sms\", \"call\", \"visit\"]\n";
+                          languages = [\"en\"]\nchannel_priority = [\"email\", \"sms\", \"call\", \"visit\"]\n\
+                          regions = [\"NSW\"]\n";
     const MODEL: &str = "b = -1.2\nw_freq = 0.8\nw_mon = 0.25\nw_rec = 1.5\nw_open = 0.9\nw_click = 1.2\n";
 
     struct TestMarket(MarketDef);

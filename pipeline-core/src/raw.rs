@@ -545,6 +545,9 @@ mod tests {
             decimal_comma: false,
             true_values: vec!["true".into()],
             false_values: vec!["false".into()],
+            rename: Default::default(),
+            omit_columns: Vec::new(),
+            extra_columns: Vec::new(),
         }
     }
 

@@ -100,7 +100,7 @@ fn market_without_overrides_behaves_as_base_for_every_hook() {
 
 fn market_toml_with_every_weekday_quiet_is_rejected_instead_of_hanging_schedule() {
     let toml = "id = \"foobar-xx\"\ncurrency = \"XXX\"\nfx_to_usd = 0.5\ntimezone = \"UTC\"\nlanguages = [\"en\"]\n\
-                channel_priority = [\"email\"]\n\
+                channel_priority = [\"email\"]\nregions = [\"N\"]\n\
                 quiet_weekdays = [\"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\", \"Sat\", \"Sun\"]\n";
     // Do not call schedule() here: with the bug it never returns.
     let err = pipeline_core::MarketDef::load(ID, toml, MODEL_TOML).expect_err("seven quiet weekdays must be refused");

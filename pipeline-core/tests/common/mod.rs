@@ -21,13 +21,14 @@ pub const ID: &str = "foobar-xx";
 pub const MODEL_TOML: &str = "b = -1.0\nw_freq = 0.8\nw_mon = 0.25\nw_rec = 1.5\nw_open = 0.9\nw_click = 1.2\n";
 
 /// Top-level keys of the test market's `market.toml`; [`TestMarket::with`] replaces or adds keys.
-const DEFAULTS: [(&str, &str); 6] = [
+const DEFAULTS: [(&str, &str); 7] = [
     ("id", "\"foobar-xx\""),
     ("currency", "\"XXX\""),
     ("fx_to_usd", "0.5"),
     ("timezone", "\"UTC\""),
     ("languages", "[\"en\", \"fr\"]"),
     ("channel_priority", "[\"email\", \"sms\", \"call\", \"visit\"]"),
+    ("regions", "[\"N\", \"S\"]"),
 ];
 
 /// A market that overrides no hook: its config and model come from inline TOML.
