@@ -159,6 +159,11 @@ impl MarketConfig {
         if self.raw.delimiter.len() != 1 || !self.raw.delimiter.is_ascii() {
             return Err(format!("raw.delimiter must be one ASCII character, got {:?}", self.raw.delimiter));
         }
+        if self.raw.decimal_comma && self.raw.delimiter == "," {
+            return Err("raw.delimiter \",\" cannot go with raw.decimal_comma = true: every decimal would split its \
+                        field; use \";\" or set decimal_comma = false"
+                .into());
+        }
         if self.languages.is_empty() {
             return Err("languages must list at least the default language".into());
         }
@@ -466,5 +471,15 @@ regions = ["N", "S"]
     fn model_missing_weight_is_named() {
         let e = ModelWeights::parse("foobar-xx", "b = 1.0").unwrap_err();
         assert!(e.to_string().contains("missing field `w_freq`"), "{e}");
+    }
+
+    #[test]
+    fn a_comma_delimiter_with_decimal_commas_is_refused() {
+        let toml = format!("{MINIMAL}\n[raw]\ndelimiter = \",\"\ndecimal_comma = true\n");
+        assert_eq!(
+            MarketConfig::resolve("foobar-xx", &toml).unwrap_err().to_string(),
+            "invalid market.toml for market foobar-xx: raw.delimiter \",\" cannot go with raw.decimal_comma = true: \
+             every decimal would split its field; use \";\" or set decimal_comma = false"
+        );
     }
 }

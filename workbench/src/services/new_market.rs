@@ -187,8 +187,7 @@ pub fn create(request: &NewMarketRequest, mut progress: impl FnMut(Step)) -> Res
     plan.write()?;
     progress(Step::Registered);
     progress(Step::Fixtures);
-    let fixtures_dir = request.root.join("fixtures/data").join(&request.id);
-    fixtures::write_small_market(&request.root, &request.id, &fixtures_dir)
+    fixtures::write_small_market(&request.root, &request.id, &request.root.join("fixtures/data"))
         .map_err(|e| NewMarketError::Fixtures { id: request.id.clone(), message: format!("{e:#}") })?;
     let mut goldens = None;
     if request.goldens {
