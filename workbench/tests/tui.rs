@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use markets::MarketId;
 use pipeline_core::{CheckResult, CheckStatus, Event, RunStatus, Stage, StageRecord, StageStatus};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -118,7 +118,7 @@ fn loaded(root: &Path) -> App {
     assert_eq!(app.screen, Screen::Coverage);
     let mut load = load_workspace(&Workspace::open(root).unwrap());
     // The screen's rows of hook overrides: those of the snapshot markets, whatever else is registered.
-    if let Ok(data) = load.as_mut()
+    if let CoverageLoad::Ready(data) = &mut load
         && let Ok(hooks) = data.hooks.as_mut()
     {
         hooks.markets.retain(|m| workbench_testkit::SNAPSHOT_MARKETS.contains(&m.as_str()));
