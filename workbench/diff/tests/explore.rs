@@ -46,7 +46,7 @@ fn de_overrides_normalize_and_eligible_channels_where_their_functions_are() {
         eligible.summary.as_deref(),
         Some("German law requires double opt-in for marketing email: `email` is eligible only with `doi_confirmed`.")
     );
-    // markets/de/market.toml sets delimiter, date_format, datetime_format and decimal_comma under [raw].
+    // markets/de/market.toml sets delimiter, date_format, datetime_format, decimal_comma and extra_columns under [raw].
     let raw: Vec<(&str, &str, &str)> =
         p.raw_format.iter().map(|d| (d.key.as_str(), d.base.as_str(), d.market.as_str())).collect();
     assert_eq!(
@@ -56,6 +56,7 @@ fn de_overrides_normalize_and_eligible_channels_where_their_functions_are() {
             ("datetime_format", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M:%S"),
             ("decimal_comma", "false", "true"),
             ("delimiter", ",", ";"),
+            ("extra_columns", "[]", "[doi_confirmed]"),
         ]
     );
     let quiet = p.setting("quiet_weekdays").unwrap();
@@ -72,7 +73,7 @@ fn two_markets_side_by_side_mark_exactly_the_differences() {
     let (au, ca) = (markets::load("foobar-au").unwrap(), markets::load("foobar-ca").unwrap());
     let c = explore::compare(&explore::profile(au.as_ref()), &explore::profile(ca.as_ref()));
     // markets/au/market.toml vs markets/ca/market.toml: id, currency, fx_to_usd, timezone, languages,
-    // channel_priority and raw.datetime_format differ; every model weight differs.
+    // channel_priority, regions and raw.datetime_format differ; every model weight differs.
     let differing: Vec<&str> = c.settings.iter().filter(|s| s.differs).map(|s| s.key.as_str()).collect();
     assert_eq!(
         differing,
@@ -83,6 +84,7 @@ fn two_markets_side_by_side_mark_exactly_the_differences() {
             "id",
             "languages",
             "raw.datetime_format",
+            "regions",
             "timezone",
             "b",
             "w_freq",
