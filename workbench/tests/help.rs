@@ -69,6 +69,30 @@ fn bash_completion_script_is_valid_bash() {
 }
 
 #[test]
+fn bash_completes_commands_and_market_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wb.bash");
+    std::fs::write(&file, ok(&["completions", "bash"])).unwrap();
+    // What bash sets before calling the completion function, for the words typed so far.
+    let complete = |words: &[&str]| -> String {
+        let script = format!(
+            "source {}; COMP_WORDS=({}); COMP_CWORD={}; _wb wb {} {}; echo \"${{COMPREPLY[*]}}\"",
+            file.display(),
+            words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            words.len() - 1,
+            words.last().map_or("''".to_string(), |w| format!("'{w}'")),
+            words.get(words.len().wrapping_sub(2)).map_or("''".to_string(), |w| format!("'{w}'")),
+        );
+        let out = std::process::Command::new("bash").arg("-c").arg(&script).output().expect("bash runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    };
+    assert_eq!(complete(&["wb", "run", "--market", ""]), "foobar-au foobar-br foobar-ca foobar-jp foobar-de");
+    assert_eq!(complete(&["wb", "co"]), "coverage completions");
+    assert_eq!(complete(&["wb", "ru"]), "run runs");
+}
+
+#[test]
 fn zsh_and_fish_completions_are_for_wb() {
     let zsh = ok(&["completions", "zsh"]);
     assert!(zsh.starts_with("#compdef wb\n"), "{}", &zsh[..zsh.len().min(80)]);

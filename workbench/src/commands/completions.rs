@@ -43,7 +43,9 @@ pub fn visible(cmd: &Command) -> Command {
         .get_groups()
         .map(|g| {
             let args = g.get_args().filter(|id| kept.iter().any(|a| a.get_id() == *id)).cloned();
-            ArgGroup::new(g.get_id().clone()).args(args).multiple(g.is_multiple()).required(g.is_required_set())
+            // `is_multiple` takes `&mut self` (it settles the default), hence the clone.
+            let multiple = g.clone().is_multiple();
+            ArgGroup::new(g.get_id().clone()).args(args).multiple(multiple).required(g.is_required_set())
         })
         .collect();
     let mut out = Command::new(leak(cmd.get_name()))
