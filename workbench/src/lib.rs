@@ -45,6 +45,8 @@ pub fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Runner(args) => runner::main(args),
         Command::Tui(args) => tui::main(args),
+        Command::Completions(args) => commands::completions::main(&args).into(),
+        Command::Help(args) => commands::help::main(&args).into(),
         Command::Affected(args) => commands::affected::main(&args).into(),
         Command::Runs(args) => commands::runs::runs(&args).into(),
         Command::Show(args) => commands::runs::show(&args).into(),

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use localstack::Backend;
 
-use super::parse::parse_backend;
+use super::parse::backend_parser;
 
 /// `wb aws`: its subcommand.
 #[derive(Debug, Clone, Args)]
@@ -36,7 +36,7 @@ pub enum AwsCommand {
 pub struct AwsUpArgs {
     /// Backend: embedded, localstack, container or endpoint (default: `[aws] backend` in workbench.toml, else
     /// embedded).
-    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    #[arg(long, value_name = "BACKEND", value_parser = backend_parser())]
     pub aws: Option<Backend>,
 }
 
@@ -52,7 +52,7 @@ pub struct AwsStatusArgs {
 #[derive(Debug, Clone, Args)]
 pub struct AwsDownArgs {
     /// Only stop the running backend if it is this one.
-    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    #[arg(long, value_name = "BACKEND", value_parser = backend_parser())]
     pub aws: Option<Backend>,
 }
 
@@ -60,6 +60,6 @@ pub struct AwsDownArgs {
 #[derive(Debug, Clone, Args)]
 pub struct AwsServeArgs {
     /// The backend to serve.
-    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    #[arg(long, value_name = "BACKEND", value_parser = backend_parser())]
     pub aws: Backend,
 }

@@ -4,19 +4,19 @@ use clap::Args;
 use pipeline_core::Stage;
 
 use super::options::BackendOption;
-use super::parse::{MarketId, parse_stage};
+use super::parse::{MarketId, market_parser, stage_parser};
 
 /// Options of `wb diff`.
 #[derive(Debug, Clone, Args)]
 pub struct DiffArgs {
     /// The stage whose outputs are compared.
-    #[arg(long, value_parser = parse_stage)]
+    #[arg(long, value_parser = stage_parser())]
     pub stage: Stage,
     /// Two markets to compare, A then B, e.g. `foobar-au foobar-br`.
-    #[arg(value_name = "MARKET", value_parser = MarketId::parse, num_args = 0..=2, conflicts_with = "market")]
+    #[arg(value_name = "MARKET", value_parser = market_parser(), num_args = 0..=2, conflicts_with = "market")]
     pub markets: Vec<MarketId>,
     /// The market whose latest output (B) is compared with `--against` (A).
-    #[arg(long, value_parser = MarketId::parse, requires = "against")]
+    #[arg(long, value_parser = market_parser(), requires = "against")]
     pub market: Option<MarketId>,
     /// What `--market` is compared with: a run id (or unique prefix, or `last`), a git revision, or `base` (the
     /// merge base with the main branch). A revision that has not been run is built and run in a worktree.
@@ -49,10 +49,10 @@ pub struct DiffArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ExploreArgs {
     /// The market to show (default: every market at a glance).
-    #[arg(value_name = "MARKET", value_parser = MarketId::parse)]
+    #[arg(value_name = "MARKET", value_parser = market_parser())]
     pub market: Option<MarketId>,
     /// A second market to show side by side with the first, differences marked.
-    #[arg(long, value_name = "MARKET", value_parser = MarketId::parse, requires = "market")]
+    #[arg(long, value_name = "MARKET", value_parser = market_parser(), requires = "market")]
     pub against: Option<MarketId>,
     /// Print JSON.
     #[arg(long, conflicts_with = "markdown")]

@@ -7,8 +7,10 @@ pub use workbench_runner::args::RunnerArgs;
 pub mod affected;
 pub mod aws;
 pub mod check;
+pub mod completions;
 pub mod coverage;
 pub mod diff;
+pub mod help;
 pub mod new_market;
 pub mod options;
 pub mod parse;
@@ -20,11 +22,13 @@ pub mod watch;
 pub use self::affected::AffectedArgs;
 pub use self::aws::{AwsArgs, AwsCommand, AwsDownArgs, AwsServeArgs, AwsStatusArgs, AwsUpArgs};
 pub use self::check::CheckArgs;
+pub use self::completions::{CompletionShell, CompletionsArgs};
 pub use self::coverage::CoverageArgs;
 pub use self::diff::{DiffArgs, ExploreArgs};
+pub use self::help::HelpArgs;
 pub use self::new_market::NewMarketArgs;
 pub use self::options::{BackendOption, RunnerOptions};
-pub use self::parse::{MarketId, parse_backend, parse_date, parse_stage};
+pub use self::parse::{MarketId, backend_parser, market_parser, parse_backend, parse_date, parse_stage, stage_parser};
 pub use self::run::RunArgs;
 pub use self::runs::{RunsArgs, ShowArgs};
 pub use self::tui::TuiArgs;
@@ -32,7 +36,13 @@ pub use self::watch::WatchArgs;
 
 /// `wb`: run the pipeline's stages per market, locally, with run history.
 #[derive(Debug, Parser)]
-#[command(name = "wb", version, about = "Workbench for the per-market data pipeline", propagate_version = true)]
+#[command(
+    name = "wb",
+    version,
+    about = "Workbench for the per-market data pipeline",
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -47,12 +57,14 @@ pub enum Command {
     /// Run a stage (and what it needs upstream, from cache where valid) for one or more markets.
     Run(RunArgs),
     /// Start, inspect and stop a local AWS backend that outlives the command (`wb run` uses it while it runs).
+    #[command(after_help = "The four backends: wb help backends")]
     Aws(AwsArgs),
     /// List the latest runs from the run history, newest first.
     Runs(RunsArgs),
     /// Show one run (id, unique prefix, or `last`): its markets, stages, cache use and checks.
     Show(ShowArgs),
     /// Which markets and stages the changes since the base branch touch, and why.
+    #[command(after_help = "The rules, file by file: wb help affected-rules")]
     Affected(AffectedArgs),
     /// Watch the workspace and, on every save, rebuild and re-run exactly the affected markets and stages.
     Watch(WatchArgs),
@@ -69,6 +81,10 @@ pub enum Command {
     /// Create a market from an existing one in one step: its crate, registration, fixtures and goldens, then
     /// the hooks to change for each kind of difference.
     NewMarket(NewMarketArgs),
+    /// Write a shell completion script to stdout: bash, zsh or fish (see the README for where it goes).
+    Completions(CompletionsArgs),
+    /// Print this overview and the list of topics, a command's help (`wb help run`), or a topic (`wb help checks`).
+    Help(HelpArgs),
     /// Internal: run one market in this process and print its events as JSON lines (started by `wb run`).
     #[command(hide = true)]
     Runner(RunnerArgs),

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use clap::Args;
 use localstack::Backend;
 
-use super::parse::parse_backend;
+use super::parse::backend_parser;
 
 /// `--aws`: the S3 backend a command's runs or reads use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct BackendOption {
     /// S3 backend: embedded, endpoint (AWS_ENDPOINT_URL), localstack or container (default: the backend `wb aws
     /// up` left running, else `[aws] backend` in workbench.toml, else embedded).
-    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    #[arg(long, value_name = "BACKEND", value_parser = backend_parser())]
     pub aws: Option<Backend>,
 }
 

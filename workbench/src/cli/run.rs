@@ -8,20 +8,20 @@ use clap::Args;
 use pipeline_core::Stage;
 
 use super::options::BackendOption;
-use super::parse::{MarketId, parse_date, parse_stage};
+use super::parse::{MarketId, market_parser, parse_date, stage_parser};
 
 /// Options of `wb run`.
 #[derive(Debug, Clone, Args)]
 #[command(group = clap::ArgGroup::new("which").required(true).args(["markets", "all"]))]
 pub struct RunArgs {
     /// Market to run (repeatable), e.g. foobar-au.
-    #[arg(long = "market", value_name = "MARKET", value_parser = MarketId::parse)]
+    #[arg(long = "market", value_name = "MARKET", value_parser = market_parser())]
     pub markets: Vec<MarketId>,
     /// Run every registered market.
     #[arg(long)]
     pub all: bool,
     /// The stage to reach; the stages it needs run first (default: every stage).
-    #[arg(long, value_parser = parse_stage)]
+    #[arg(long, value_parser = stage_parser())]
     pub stage: Option<Stage>,
     /// Run date, overriding the raw manifest's as_of.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]

@@ -7,13 +7,13 @@ use clap::Args;
 use crate::services::watch::DEFAULT_DEBOUNCE_MS;
 
 use super::options::{BackendOption, RunnerOptions};
-use super::parse::MarketId;
+use super::parse::{MarketId, market_parser};
 
 /// Options of `wb watch`.
 #[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
     /// Only re-run these markets when a change affects them (repeatable; default: every market).
-    #[arg(long = "market", value_name = "MARKET", value_parser = MarketId::parse)]
+    #[arg(long = "market", value_name = "MARKET", value_parser = market_parser())]
     pub markets: Vec<MarketId>,
     /// How long files must be quiet after an event before the change is handled, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_DEBOUNCE_MS)]

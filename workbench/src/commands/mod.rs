@@ -4,8 +4,10 @@
 pub mod affected;
 pub mod aws;
 pub mod check;
+pub mod completions;
 pub mod coverage;
 pub mod diff;
+pub mod help;
 pub mod new_market;
 pub mod run;
 pub mod runs;
