@@ -100,7 +100,9 @@ pub fn ensure_venv(state_dir: &Path) -> Result<PathBuf, LocalAwsError> {
 }
 
 /// The venv exists, its interpreter resolves, and it was installed from this lock file.
-fn is_current(venv: &Path) -> bool {
+/// Whether the venv at `venv` holds exactly the pinned LocalStack (its interpreter exists and its recorded
+/// lock-file hash matches [`LOCK_FILE`]), so [`ensure_venv`] would reuse it as is.
+pub fn is_current(venv: &Path) -> bool {
     venv_python(venv).exists()
         && std::fs::read_to_string(venv.join(HASH_FILE)).is_ok_and(|recorded| recorded.trim() == lock_hash())
 }

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod check;
 pub mod coverage;
 pub mod diff;
+pub mod doctor;
 pub mod options;
 pub mod parse;
 pub mod run;
@@ -21,6 +22,7 @@ pub use self::aws::{AwsArgs, AwsCommand, AwsDownArgs, AwsServeArgs, AwsStatusArg
 pub use self::check::CheckArgs;
 pub use self::coverage::CoverageArgs;
 pub use self::diff::{DiffArgs, ExploreArgs};
+pub use self::doctor::DoctorArgs;
 pub use self::options::{BackendOption, RunnerOptions};
 pub use self::parse::{MarketId, parse_backend, parse_date, parse_stage};
 pub use self::run::RunArgs;
@@ -64,6 +66,8 @@ pub enum Command {
     /// The reviewer's one command: build, run the affected markets, test under coverage, check the thresholds and
     /// the data-quality checks, diff the outputs against the base; a verdict and a report in .workbench/reports/.
     Check(CheckArgs),
+    /// What works on this machine, what does not, and the command that fixes each (toolchain, Python, Docker...).
+    Doctor(DoctorArgs),
     /// Internal: run one market in this process and print its events as JSON lines (started by `wb run`).
     #[command(hide = true)]
     Runner(RunnerArgs),

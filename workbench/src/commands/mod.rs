@@ -6,6 +6,7 @@ pub mod aws;
 pub mod check;
 pub mod coverage;
 pub mod diff;
+pub mod doctor;
 pub mod run;
 pub mod runs;
 pub mod watch;
