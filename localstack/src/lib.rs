@@ -46,5 +46,6 @@ pub use host::{LocalStackProcess, START_TIMEOUT, STOP_GRACE};
 pub use python::{MIN_PYTHON, Python, PythonVersion, find_python, find_python_with};
 pub use retry::{RetryEvent, RetryLog};
 pub use venv::{
-    LOCALSTACK_VERSION, LOCK_FILE, VENV_DIR_NAME, ensure_venv, is_current, lock_hash, venv_dir, venv_python,
+    LOCALSTACK_VERSION, LOCK_FILE, VENV_DIR_NAME, VENV_HASH_FILE, ensure_venv, is_current, lock_hash, venv_dir,
+    venv_python,
 };

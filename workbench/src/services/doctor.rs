@@ -99,12 +99,6 @@ pub struct Check {
     pub fix: Option<String>,
 }
 
-impl Check {
-    fn new(name: &'static str, required: bool, needed_for: &'static str) -> Pending {
-        Pending { name, required, needed_for }
-    }
-}
-
 /// A check whose outcome is not known yet.
 struct Pending {
     name: &'static str,
@@ -113,6 +107,10 @@ struct Pending {
 }
 
 impl Pending {
+    fn new(name: &'static str, required: bool, needed_for: &'static str) -> Self {
+        Self { name, required, needed_for }
+    }
+
     fn done(self, status: Status, found: String, fix: Option<String>) -> Check {
         Check { name: self.name, required: self.required, needed_for: self.needed_for, status, found, fix }
     }
@@ -197,7 +195,7 @@ pub fn diagnose(machine: &Machine, cwd: &Path) -> Report {
             docker(&machine.docker_host, machine.localstack_image.as_deref(), container_required, SLOW_PROBE_TIMEOUT)
         });
         let joined = |h: std::thread::ScopedJoinHandle<'_, Check>, name| {
-            h.join().unwrap_or_else(|_| Check::new(name, false, "").warn("the check panicked", None))
+            h.join().unwrap_or_else(|_| Pending::new(name, false, "").warn("the check panicked", None))
         };
         let mut checks = vec![joined(rustc, "rustc"), joined(cargo, "cargo"), joined(llvm_cov, "cargo-llvm-cov")];
         checks.push(joined(llvm_tools, "llvm-tools"));
@@ -206,7 +204,7 @@ pub fn diagnose(machine: &Machine, cwd: &Path) -> Report {
             checks.push(venv(&workspace.state_dir(), workspace.root(), localstack_required));
         }
         let [docker_check, image_check] = docker.join().unwrap_or_else(|_| {
-            let broken = |name| Check::new(name, false, "--aws container").warn("the check panicked", None);
+            let broken = |name| Pending::new(name, false, "--aws container").warn("the check panicked", None);
             [broken("docker"), broken("localstack-image")]
         });
         checks.push(docker_check);
@@ -215,13 +213,13 @@ pub fn diagnose(machine: &Machine, cwd: &Path) -> Report {
     });
     match &workspace {
         Ok(workspace) => {
-            checks.push(Check::new("workspace", true, "every command").ok(workspace.root().display().to_string()));
+            checks.push(Pending::new("workspace", true, "every command").ok(workspace.root().display().to_string()));
             checks.push(history(&workspace.history_path(), workspace.root()));
             checks.push(backend_check(&state::state_path(workspace), workspace.root()));
             checks.push(disk(workspace.root()));
         }
         Err(e) => {
-            checks.push(Check::new("workspace", true, "every command").missing(
+            checks.push(Pending::new("workspace", true, "every command").missing(
                 e.to_string(),
                 "cd path/to/workbench  # the checkout: a Cargo.toml with [workspace], and markets/",
             ));
@@ -233,12 +231,12 @@ pub fn diagnose(machine: &Machine, cwd: &Path) -> Report {
 
 /// `rustc --version`: required, and at least the workspace's `rust-version`.
 pub fn rustc(path: Option<&OsStr>) -> Check {
-    toolchain_check(Check::new("rustc", true, "every command"), path, "rustc")
+    toolchain_check(Pending::new("rustc", true, "every command"), path, "rustc")
 }
 
 /// `cargo --version`: required, and at least the workspace's `rust-version`.
 pub fn cargo(path: Option<&OsStr>) -> Check {
-    toolchain_check(Check::new("cargo", true, "every command"), path, "cargo")
+    toolchain_check(Pending::new("cargo", true, "every command"), path, "cargo")
 }
 
 fn toolchain_check(check: Pending, path: Option<&OsStr>, program: &str) -> Check {
@@ -254,7 +252,7 @@ fn toolchain_check(check: Pending, path: Option<&OsStr>, program: &str) -> Check
 
 /// `cargo llvm-cov --version`: optional (`wb coverage`, `wb check`).
 pub fn llvm_cov(path: Option<&OsStr>) -> Check {
-    let check = Check::new("cargo-llvm-cov", false, "wb coverage, wb check");
+    let check = Pending::new("cargo-llvm-cov", false, "wb coverage, wb check");
     match run_tool(path, "cargo", &["llvm-cov", "--version"], TOOL_TIMEOUT) {
         Ok(stdout) => match tool_version(&stdout) {
             Some(version) => check.ok(version),
@@ -267,7 +265,7 @@ pub fn llvm_cov(path: Option<&OsStr>) -> Check {
 
 /// `rustup component list --installed` holds `llvm-tools`: optional (`wb coverage`, `wb check`).
 pub fn llvm_tools(path: Option<&OsStr>) -> Check {
-    let check = Check::new("llvm-tools", false, "wb coverage, wb check");
+    let check = Pending::new("llvm-tools", false, "wb coverage, wb check");
     match run_tool(path, "rustup", &["component", "list", "--installed"], TOOL_TIMEOUT) {
         Ok(list) => match installed_llvm_tools(&list) {
             Some(component) => check.ok(component),
@@ -326,7 +324,7 @@ fn wait_for_python(search: &PythonSearch, deadline: Instant) -> Option<Result<Py
 
 /// Python >= 3.13 for LocalStack, from [`localstack::find_python`]'s answer (`None`: it did not answer in time).
 pub fn python_check(found: Option<Result<Python, LocalAwsError>>, required: bool) -> Check {
-    let check = Check::new("python", required, "--aws localstack");
+    let check = Pending::new("python", required, "--aws localstack");
     match found {
         Some(Ok(python)) => check.ok(format!("{} ({})", python.version, python.path.display())),
         Some(Err(LocalAwsError::PythonNotFound { tried })) => {
@@ -346,7 +344,7 @@ pub fn python_check(found: Option<Result<Python, LocalAwsError>>, required: bool
 
 /// The LocalStack venv under `state_dir`, current with the pinned lock file; paths shown relative to `root`.
 pub fn venv(state_dir: &Path, root: &Path, required: bool) -> Check {
-    let check = Check::new("localstack-venv", required, "--aws localstack");
+    let check = Pending::new("localstack-venv", required, "--aws localstack");
     let dir = localstack::venv_dir(state_dir);
     let shown = relative(&dir, root);
     if localstack::is_current(&dir) {
@@ -361,8 +359,8 @@ pub fn venv(state_dir: &Path, root: &Path, required: bool) -> Check {
 /// Docker's daemon at `host` and the LocalStack image in it (`image`: [`localstack::IMAGE_ENV`]'s value), each
 /// answer bounded by `timeout`: `[docker, localstack-image]`.
 pub fn docker(host: &str, image: Option<&str>, required: bool, timeout: Duration) -> [Check; 2] {
-    let docker = Check::new("docker", required, "--aws container");
-    let image_check = Check::new("localstack-image", required, "--aws container");
+    let docker = Pending::new("docker", required, "--aws container");
+    let image_check = Pending::new("localstack-image", required, "--aws container");
     let answer = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -413,7 +411,7 @@ fn docker_fix(reason: &str) -> &'static str {
 /// The run history at `path` (shown relative to `root`): absent is fine (the first run creates it); one that does
 /// not open fails, since `wb run` records every run in it.
 pub fn history(path: &Path, root: &Path) -> Check {
-    let check = Check::new("history", true, "wb run, wb runs");
+    let check = Pending::new("history", true, "wb run, wb runs");
     let shown = relative(path, root);
     if !path.exists() {
         return check.ok(format!("none yet ({shown} is created by the first `wb run`)"));
@@ -439,7 +437,7 @@ pub fn history(path: &Path, root: &Path) -> Check {
 
 /// The backend `wb aws up` left running, from the state file at `path` (shown relative to `root`).
 pub fn backend_check(path: &Path, root: &Path) -> Check {
-    let check = Check::new("backend", false, "wb run (reuses it)");
+    let check = Pending::new("backend", false, "wb run (reuses it)");
     match state::read(path) {
         Found::Nothing => check.ok("none running (wb run starts the embedded S3 itself)"),
         Found::Running(state) => check.ok(format!(
@@ -467,7 +465,7 @@ pub fn disk(dir: &Path) -> Check {
         .and_then(|out| df_available_bytes(&out).ok_or_else(|| format!("unexpected `df -Pk` output {:?}", out.trim())))
     {
         Ok(free) => disk_check(free, dir),
-        Err(reason) => Check::new("disk", false, "builds and caches")
+        Err(reason) => Pending::new("disk", false, "builds and caches")
             .warn(format!("cannot read the free space of {}: {reason}", dir.display()), None),
     }
 }
@@ -481,7 +479,7 @@ pub fn df_available_bytes(output: &str) -> Option<u64> {
 
 /// The `disk` check for `free` bytes available under `dir`: a warning under [`LOW_DISK_BYTES`].
 pub fn disk_check(free: u64, dir: &Path) -> Check {
-    let check = Check::new("disk", false, "builds and caches");
+    let check = Pending::new("disk", false, "builds and caches");
     let found = format!("{} free on {}", bytes_text(free), dir.display());
     if free >= LOW_DISK_BYTES {
         check.ok(found)
@@ -603,8 +601,8 @@ mod tests {
 
     #[test]
     fn a_missing_optional_check_warns_and_a_required_one_fails() {
-        let optional = Check::new("x", false, "y").missing("gone", "fix it");
-        let required = Check::new("x", true, "y").missing("gone", "fix it");
+        let optional = Pending::new("x", false, "y").missing("gone", "fix it");
+        let required = Pending::new("x", true, "y").missing("gone", "fix it");
         assert_eq!(optional.status, Status::Warn);
         assert_eq!(required.status, Status::Fail);
         assert!(Report { checks: vec![optional.clone()] }.ok());

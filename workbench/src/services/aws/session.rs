@@ -320,9 +320,9 @@ mod tests {
         std::fs::create_dir_all(venv.join("bin")).unwrap();
         std::fs::write(venv.join("bin/python"), "").unwrap();
         assert!(venv_needs_creation(dir.path()), "no hash: an interrupted install");
-        std::fs::write(venv.join(VENV_HASH_FILE), format!("{}\n", localstack::lock_hash())).unwrap();
+        std::fs::write(venv.join(localstack::VENV_HASH_FILE), format!("{}\n", localstack::lock_hash())).unwrap();
         assert!(!venv_needs_creation(dir.path()));
-        std::fs::write(venv.join(VENV_HASH_FILE), "0000\n").unwrap();
+        std::fs::write(venv.join(localstack::VENV_HASH_FILE), "0000\n").unwrap();
         assert!(venv_needs_creation(dir.path()), "another lock file: recreated");
     }
 
