@@ -227,3 +227,19 @@ fn a_docker_that_never_answers_is_given_up_on() {
     assert_eq!(docker.fix.as_deref(), Some("sudo systemctl restart docker"));
     assert_eq!(image.status, Status::Warn);
 }
+
+#[test]
+fn a_workspace_that_picks_localstack_requires_its_venv() {
+    let root = Root::empty();
+    std::fs::write(root.path().join("workbench.toml"), "[aws]\nbackend = \"localstack\"\n").unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let (bin, cargo_home) = bare_toolchain(tools.path());
+    let output = doctor(&root, &[], &bin, &cargo_home);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let text = stdout(&output);
+    let expected = "FAIL  localstack-venv   required               no venv at .workbench/localstack-venv\n      fix: wb \
+                    aws venv\n";
+    assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    let docker = text.lines().find(|l| l.contains(" docker ")).unwrap();
+    assert!(docker.contains("  --aws container  "), "docker stays optional: {docker}");
+}

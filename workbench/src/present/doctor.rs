@@ -83,3 +83,37 @@ fn mark(status: Status) -> &'static str {
 fn need(check: &Check) -> String {
     if check.required { "required".to_string() } else { check.needed_for.to_string() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &'static str, status: Status) -> Check {
+        let fix = (status != Status::Ok).then(|| format!("fix {name}"));
+        Check { name, required: status == Status::Fail, needed_for: "x", status, found: "f".into(), fix }
+    }
+
+    #[test]
+    fn the_verdict_counts_failures_and_warnings() {
+        let report = |checks| Report { checks };
+        assert_eq!(verdict(&report(vec![check("a", Status::Ok)])), "ok: everything is in place");
+        assert_eq!(
+            verdict(&report(vec![check("a", Status::Warn)])),
+            "ok: everything required is in place; 1 optional check warn (needed only for what they name)"
+        );
+        assert_eq!(
+            verdict(&report(vec![check("a", Status::Fail), check("b", Status::Fail), check("c", Status::Warn)])),
+            "FAIL: 2 required checks failed; run the fixes above"
+        );
+    }
+
+    #[test]
+    fn text_aligns_columns_and_puts_the_fix_under_its_check() {
+        let report = Report { checks: vec![check("a", Status::Ok), check("longer", Status::Fail)] };
+        assert_eq!(
+            report_text(&report),
+            "ok    a       x         f\nFAIL  longer  required  f\n      fix: fix longer\nFAIL: 1 required check \
+             failed; run the fix above\n"
+        );
+    }
+}
