@@ -231,8 +231,8 @@ impl Drop for LocalStackContainer {
     }
 }
 
-/// The daemon address bollard and testcontainers use.
-fn docker_host() -> String {
+/// The daemon address bollard and testcontainers use: `DOCKER_HOST`, else the default unix socket.
+pub fn docker_host() -> String {
     std::env::var("DOCKER_HOST")
         .ok()
         .filter(|h| !h.trim().is_empty())
@@ -278,6 +278,37 @@ async fn resolve_image(docker: &Docker, explicit: Option<&str>) -> Result<String
             reason: format!("{not_local}, and pulling it took more than {} s", PULL_TIMEOUT.as_secs()),
         }),
     }
+}
+
+/// What the Docker daemon says, as `wb doctor` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerFacts {
+    /// The daemon's version (`docker version`'s server version).
+    pub server_version: String,
+    /// The LocalStack image [`LocalStackContainer::start`] would run without pulling: the configured one, else
+    /// [`DEFAULT_IMAGE`], else [`LOCAL_IMAGE`]; `None` when none of them is present locally.
+    pub image: Option<String>,
+}
+
+/// Asks the daemon at `host` (as in `DOCKER_HOST`) for its version and which LocalStack image is present, the
+/// same way [`LocalStackContainer::start`] checks (`configured` is [`IMAGE_ENV`]'s value). Pulls nothing; the
+/// caller bounds the time (a hung daemon never answers).
+pub async fn docker_facts(host: &str, configured: Option<&str>) -> Result<DockerFacts, LocalAwsError> {
+    let unavailable = |reason: String| LocalAwsError::DockerUnavailable { host: host.to_owned(), reason };
+    let docker = Docker::connect_with_host(host).map_err(|e| unavailable(e.to_string()))?;
+    let version = docker.version().await.map_err(|e| unavailable(e.to_string()))?;
+    let candidates = match configured.map(str::trim).filter(|i| !i.is_empty()) {
+        Some(image) => vec![image.to_owned()],
+        None => vec![DEFAULT_IMAGE.to_owned(), LOCAL_IMAGE.to_owned()],
+    };
+    let mut image = None;
+    for candidate in candidates {
+        if has_image(&docker, &candidate).await {
+            image = Some(candidate);
+            break;
+        }
+    }
+    Ok(DockerFacts { server_version: version.version.unwrap_or_else(|| "unknown".to_owned()), image })
 }
 
 async fn has_image(docker: &Docker, image: &str) -> bool {

@@ -34,13 +34,18 @@ mod venv;
 mod watchdog;
 
 pub use backend::{Backend, EMBEDDED_VERSION, RunningBackend, embedded_data_dir};
-pub use container::{DEFAULT_IMAGE, GATEWAY_PORT, IMAGE_ENV, LOCAL_IMAGE, LocalStackContainer};
+pub use container::{
+    DEFAULT_IMAGE, DockerFacts, GATEWAY_PORT, IMAGE_ENV, LOCAL_IMAGE, LocalStackContainer, docker_facts, docker_host,
+};
 pub use credentials::Credentials;
 pub use embedded::{EmbeddedS3, lock_path};
 pub use endpoint::S3Endpoint;
 pub use error::LocalAwsError;
 pub use external::ExternalS3;
 pub use host::{LocalStackProcess, START_TIMEOUT, STOP_GRACE};
-pub use python::{MIN_PYTHON, Python, PythonVersion, find_python};
+pub use python::{MIN_PYTHON, Python, PythonVersion, find_python, find_python_with};
 pub use retry::{RetryEvent, RetryLog};
-pub use venv::{LOCALSTACK_VERSION, LOCK_FILE, VENV_DIR_NAME, ensure_venv, lock_hash, venv_dir, venv_python};
+pub use venv::{
+    LOCALSTACK_VERSION, LOCK_FILE, VENV_DIR_NAME, VENV_HASH_FILE, ensure_venv, is_current, lock_hash, venv_dir,
+    venv_python,
+};

@@ -78,7 +78,7 @@ pub fn find_python() -> Result<Python, LocalAwsError> {
 
 /// [`find_python`] with environment variables (`WB_PYTHON`, `PATH`, `PYENV_ROOT`, `HOME`) read
 /// through `env`, so the search can be tested without changing the process environment.
-pub(crate) fn find_python_with(env: impl Fn(&str) -> Option<String>) -> Result<Python, LocalAwsError> {
+pub fn find_python_with(env: impl Fn(&str) -> Option<String>) -> Result<Python, LocalAwsError> {
     let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     if let Some(path) = env("WB_PYTHON") {
         let path = PathBuf::from(path);

@@ -22,7 +22,7 @@ pub const LOCALSTACK_VERSION: &str = "2026.3.0";
 pub const VENV_DIR_NAME: &str = "localstack-venv";
 
 /// Written into the venv last, after pip succeeded: the SHA-256 of the lock file it holds.
-const HASH_FILE: &str = "workbench-lock.sha256";
+pub const VENV_HASH_FILE: &str = "workbench-lock.sha256";
 
 /// Hex SHA-256 of [`LOCK_FILE`]; also the label the container image is built with.
 pub fn lock_hash() -> String {
@@ -93,16 +93,18 @@ pub fn ensure_venv(state_dir: &Path) -> Result<PathBuf, LocalAwsError> {
         &mut log,
     )
     .map_err(|detail| fail("pip install --no-deps -r requirements-lock.txt", detail))?;
-    std::fs::write(venv.join(HASH_FILE), format!("{}\n", lock_hash()))
+    std::fs::write(venv.join(VENV_HASH_FILE), format!("{}\n", lock_hash()))
         .map_err(|e| fail("record the lock hash", e.to_string()))?;
     let _ = writeln!(log, "workbench: venv ready");
     Ok(venv)
 }
 
 /// The venv exists, its interpreter resolves, and it was installed from this lock file.
-fn is_current(venv: &Path) -> bool {
+/// Whether the venv at `venv` holds exactly the pinned LocalStack (its interpreter exists and its recorded
+/// lock-file hash matches [`LOCK_FILE`]), so [`ensure_venv`] would reuse it as is.
+pub fn is_current(venv: &Path) -> bool {
     venv_python(venv).exists()
-        && std::fs::read_to_string(venv.join(HASH_FILE)).is_ok_and(|recorded| recorded.trim() == lock_hash())
+        && std::fs::read_to_string(venv.join(VENV_HASH_FILE)).is_ok_and(|recorded| recorded.trim() == lock_hash())
 }
 
 /// Runs `command` with its output appended to `log`; the error says how it ended.

@@ -13,7 +13,8 @@
 //! [`dry_run`] (`wb run --dry-run`) and [`watch`] (`wb watch`) say and re-run what a change touches;
 //! [`diff_cmd`] is `wb diff` and `wb explore` over the `workbench-diff` engine. [`coverage_cmd`] is `wb coverage`:
 //! coverage per crate, patch coverage and the hook override matrix against the thresholds (`workbench-coverage`).
-//! [`check_cmd`] is `wb check`, the reviewer's one command: all of those in one verdict and report.
+//! [`check_cmd`] is `wb check`, the reviewer's one command: all of those in one verdict and report. `wb doctor`
+//! ([`commands::doctor`]) says what works on this machine and the command that fixes what does not.
 
 pub mod cli;
 pub mod commands;
@@ -52,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => commands::runs::show(&args).into(),
         Command::Explore(args) => commands::diff::explore(&args).into(),
         Command::Coverage(args) => commands::coverage::main(&args).into(),
+        Command::Doctor(args) => commands::doctor::main(&args).into(),
         Command::NewMarket(args) => commands::new_market::main(&args).into(),
         Command::Watch(args) => block_on(commands::watch::watch(args)),
         Command::Diff(args) => block_on(commands::diff::diff(args)),

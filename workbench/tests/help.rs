@@ -54,7 +54,7 @@ fn bash_completions_define_wb_and_every_command_and_offer_the_markets() {
         assert!(!script.contains(hidden), "hidden {hidden} is offered");
     }
     assert!(script.contains("wb__subcmd__aws,up)"), "no case for aws up");
-    assert!(script.contains("foobar-au foobar-br foobar-ca foobar-jp foobar-de"), "market ids not offered");
+    assert!(script.contains(&markets::ids().join(" ")), "market ids not offered");
     assert!(script.contains("embedded localstack container endpoint"), "backends not offered");
     assert!(script.contains("ingest validate features score recommend export"), "stages not offered");
 }
@@ -87,7 +87,7 @@ fn bash_completes_commands_and_market_ids() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim_end().to_string()
     };
-    assert_eq!(complete(&["wb", "run", "--market", ""]), "foobar-au foobar-br foobar-ca foobar-jp foobar-de");
+    assert_eq!(complete(&["wb", "run", "--market", ""]), markets::ids().join(" "));
     assert_eq!(complete(&["wb", "co"]), "coverage completions");
     assert_eq!(complete(&["wb", "ru"]), "run runs");
 }
@@ -163,7 +163,7 @@ fn an_unknown_topic_exits_2_naming_it_and_listing_commands_and_topics() {
             stderr(&out),
             format!(
                 "error: no command or help topic '{asked}': use a command (tui, run, aws, runs, show, affected, \
-                 watch, diff, explore, coverage, check, completions, help) or a topic (cache-keys, backends, \
+                 watch, diff, explore, coverage, check, doctor, new-market, completions, help) or a topic (cache-keys, backends, \
                  checks, affected-rules), e.g. wb help run\n"
             )
         );

@@ -10,6 +10,7 @@ pub mod check;
 pub mod completions;
 pub mod coverage;
 pub mod diff;
+pub mod doctor;
 pub mod help;
 pub mod new_market;
 pub mod options;
@@ -25,6 +26,7 @@ pub use self::check::CheckArgs;
 pub use self::completions::{CompletionShell, CompletionsArgs};
 pub use self::coverage::CoverageArgs;
 pub use self::diff::{DiffArgs, ExploreArgs};
+pub use self::doctor::DoctorArgs;
 pub use self::help::HelpArgs;
 pub use self::new_market::NewMarketArgs;
 pub use self::options::{BackendOption, RunnerOptions};
@@ -78,6 +80,8 @@ pub enum Command {
     /// The reviewer's one command: build, run the affected markets, test under coverage, check the thresholds and
     /// the data-quality checks, diff the outputs against the base; a verdict and a report in .workbench/reports/.
     Check(CheckArgs),
+    /// What works on this machine, what does not, and the command that fixes each (toolchain, Python, Docker...).
+    Doctor(DoctorArgs),
     /// Create a market from an existing one in one step: its crate, registration, fixtures and goldens, then
     /// the hooks to change for each kind of difference.
     NewMarket(NewMarketArgs),

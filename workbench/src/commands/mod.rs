@@ -7,6 +7,7 @@ pub mod check;
 pub mod completions;
 pub mod coverage;
 pub mod diff;
+pub mod doctor;
 pub mod help;
 pub mod new_market;
 pub mod run;

@@ -738,6 +738,12 @@ impl History {
         self.runs_where("1 = 1 ORDER BY started_at DESC, rowid DESC LIMIT ?1", params![limit as i64])
     }
 
+    /// How many runs the history holds.
+    pub fn run_count(&self) -> Result<u64> {
+        let count: i64 = self.conn.query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0)).map_err(|e| self.sql(e))?;
+        Ok(count.max(0) as u64)
+    }
+
     /// One run.
     pub fn run(&self, run_id: &str) -> Result<Option<RunRow>> {
         Ok(self.runs_where("run_id = ?1", params![run_id])?.into_iter().next())
@@ -1028,6 +1034,9 @@ fn wal_mode(conn: &Connection) -> rusqlite::Result<()> {
         }
     }
 }
+
+/// The schema version this build writes (`PRAGMA user_version` of every history it opened).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let open_err = |source| HistoryError::Open { path: path.to_path_buf(), source };

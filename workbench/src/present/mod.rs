@@ -3,6 +3,7 @@
 
 pub mod check_report;
 pub mod coverage;
+pub mod doctor;
 pub mod new_market;
 pub mod output;
 pub mod report;

@@ -8,6 +8,7 @@ pub mod build;
 pub mod check_scope;
 pub mod coverage;
 pub mod diff;
+pub mod doctor;
 pub mod kpi;
 pub mod new_market;
 pub mod plan;

@@ -14,17 +14,9 @@ use crate::workspace::Workspace;
 /// Printed on stderr before the LocalStack venv is created (about 90 s, once), so nothing seems to hang.
 pub const VENV_MESSAGE: &str = "creating the LocalStack venv (first time, ~90 s)…";
 
-/// The file `localstack::ensure_venv` writes into the venv last, holding the lock file's hash. Mirrors that
-/// crate's private check so the message above is printed only when a (re)creation is coming.
-const VENV_HASH_FILE: &str = "workbench-lock.sha256";
-
 /// Whether [`localstack::ensure_venv`] will have to create (or recreate) the venv under `state_dir`.
 pub fn venv_needs_creation(state_dir: &Path) -> bool {
-    let venv = localstack::venv_dir(state_dir);
-    let current = localstack::venv_python(&venv).exists()
-        && std::fs::read_to_string(venv.join(VENV_HASH_FILE))
-            .is_ok_and(|recorded| recorded.trim() == localstack::lock_hash());
-    !current
+    !localstack::is_current(&localstack::venv_dir(state_dir))
 }
 
 /// [`localstack::ensure_venv`], saying [`VENV_MESSAGE`] on stderr first when the venv must be created.
@@ -328,9 +320,9 @@ mod tests {
         std::fs::create_dir_all(venv.join("bin")).unwrap();
         std::fs::write(venv.join("bin/python"), "").unwrap();
         assert!(venv_needs_creation(dir.path()), "no hash: an interrupted install");
-        std::fs::write(venv.join(VENV_HASH_FILE), format!("{}\n", localstack::lock_hash())).unwrap();
+        std::fs::write(venv.join(localstack::VENV_HASH_FILE), format!("{}\n", localstack::lock_hash())).unwrap();
         assert!(!venv_needs_creation(dir.path()));
-        std::fs::write(venv.join(VENV_HASH_FILE), "0000\n").unwrap();
+        std::fs::write(venv.join(localstack::VENV_HASH_FILE), "0000\n").unwrap();
         assert!(venv_needs_creation(dir.path()), "another lock file: recreated");
     }
 
