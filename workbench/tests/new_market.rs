@@ -111,7 +111,7 @@ fn new_market_copies_registers_and_writes_fixtures_in_its_own_raw_format() {
         read(root, "markets/nz/src/lib.rs"),
         "//! `foobar-nz`, created by `wb new-market foobar-nz --like foobar-de`. Its overrides (normalize, \
          eligible_channels) are copies of foobar-de's: change them where this market differs.\n\
-         //! Configuration is in `market.toml`, the model in `model.toml`; `wb help` and markets/README.md say which \
+         //! Configuration is in `market.toml`, the model in `model.toml`; markets/README.md says which \
          hook serves which kind of difference.\n\n\
          pipeline_core::market! {\n    /// The foobar-nz market.\n    pub struct FoobarNz;\n    \
          overrides: [normalize, eligible_channels];\n}\n"

@@ -508,7 +508,7 @@ fn lib_rs(id: &str, like: &str, overrides: &[Hook]) -> String {
     };
     format!(
         "//! `{id}`, created by `wb new-market {id} --like {like}`. {copied}\n//! Configuration is in `market.toml`, the \
-         model in `model.toml`; `wb help` and markets/README.md say which hook serves which kind of difference.\n\n\
+         model in `model.toml`; markets/README.md says which hook serves which kind of difference.\n\n\
          pipeline_core::market! {{\n    /// The {id} market.\n    pub struct {};\n    overrides: [{}];\n}}\n",
         struct_name(id),
         hooks.join(", ")
