@@ -245,6 +245,14 @@ fn a_new_market_builds_tests_and_runs_in_a_copy_of_the_workspace() {
         .status()
         .unwrap();
     assert!(status.success());
+    // A warm target, as a developer has: hard links to this workspace's build (the dependencies are the same
+    // units; the workspace's crates build anew at the clone's path).
+    let built = workspace_root().join("target/debug");
+    if built.is_dir() {
+        std::fs::create_dir_all(ws.join("target")).unwrap();
+        let linked = Command::new("cp").arg("-al").arg(&built).arg(ws.join("target/debug")).status().unwrap();
+        assert!(linked.success());
+    }
     let out = Command::new(WB).args(NZ).current_dir(&ws).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     assert!(ws.join("fixtures/golden/foobar-nz/export/recommendations.csv").is_file());
