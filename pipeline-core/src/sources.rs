@@ -94,7 +94,8 @@ pub fn market_reach<'a>(files: &[(&'a str, &[u8])], hooks: &[Hook]) -> BTreeSet<
     let text = |i: usize| String::from_utf8_lossy(files[i].1).into_owned();
     let lib_index = files.iter().position(|(p, _)| *p == lib).expect("lib is one of the files");
     let skipped: Vec<&str> = Hook::ALL.iter().filter(|h| !hooks.contains(h)).map(|h| h.name()).collect();
-    let mut todo: Vec<String> = vec![without_fns(&code_only(&text(lib_index)), &skipped)];
+    let lib_code = without_listed_overrides(&without_fns(&code_only(&text(lib_index)), &skipped), &skipped);
+    let mut todo: Vec<String> = vec![lib_code];
     let mut visited: BTreeSet<&str> = BTreeSet::new();
     while let Some(code) = todo.pop() {
         let idents = identifiers(&code);
@@ -245,6 +246,33 @@ fn remove_mod_declarations(code: &str) -> String {
     out
 }
 
+/// `code` (already [`code_only`]) with `names` blanked inside the `overrides: [...]` list of a
+/// [`market!`](crate::market) invocation: the macro makes each listed hook's module reachable only through that
+/// hook's method, so a stage that does not call the hook does not reach its module by the list.
+pub fn without_listed_overrides(code: &str, names: &[&str]) -> String {
+    let mut code = code.to_string();
+    let mut from = 0;
+    while let Some(at) = code[from..].find("overrides").map(|o| from + o) {
+        from = at + "overrides".len();
+        let whole = at == 0 || !is_ident_byte(code.as_bytes()[at - 1]);
+        let rest = code[from..].trim_start();
+        let Some(list) = rest.strip_prefix(':').map(str::trim_start).filter(|r| r.starts_with('[')) else { continue };
+        if !whole {
+            continue;
+        }
+        let open = code.len() - list.len();
+        let Some(close) = code[open..].find(']').map(|o| open + o) else { break };
+        let kept: String = code[open + 1..close]
+            .split(',')
+            .map(|entry| if names.contains(&entry.trim()) { " ".repeat(entry.len()) } else { entry.to_string() })
+            .collect::<Vec<_>>()
+            .join(",");
+        code.replace_range(open + 1..close, &kept);
+        from = close;
+    }
+    code
+}
+
 /// `code` (already [`code_only`]) with every `fn <name>` item of `names` removed, signature and body: the methods of
 /// hooks a stage does not call.
 pub fn without_fns(code: &str, names: &[&str]) -> String {
@@ -342,6 +370,30 @@ mod tests {
         export.sort();
         assert_eq!(reach(FILES, &[Hook::ExportFormat]), export, "a string naming util is not a reference");
         assert_eq!(reach(FILES, &[]), always, "a stage calling no hook reaches only lib.rs and the data files");
+    }
+
+    /// The same crate declared with `pipeline_core::market!`: the overrides list is the only mention of the hooks.
+    const MACRO_LIB: &str = "//! uses normalize:: in a comment\npipeline_core::market! {\n    /// X.\n    pub struct X;\n    \
+                             overrides: [normalize, export_format];\n}\n";
+
+    #[test]
+    fn a_market_macro_crate_reaches_a_hooks_module_only_from_the_stages_calling_it() {
+        let files: Vec<(&str, &str)> =
+            FILES.iter().map(|&(p, t)| if p.ends_with("lib.rs") { (p, MACRO_LIB) } else { (p, t) }).collect();
+        let always = ["markets/x/Cargo.toml", "markets/x/market.toml", "markets/x/src/lib.rs"];
+        assert_eq!(
+            reach(&files, &[Hook::Normalize]),
+            [always.as_slice(), &["markets/x/src/normalize.rs", "markets/x/src/util.rs"]].concat()
+        );
+        assert_eq!(
+            reach(&files, &[Hook::ExportFormat]),
+            [always.as_slice(), &["markets/x/src/export_format.rs"]].concat()
+        );
+        assert_eq!(reach(&files, &[Hook::Schedule]), always);
+        assert_eq!(
+            without_listed_overrides("m! { overrides: [normalize, schedule]; } my_overrides: [a]", &["normalize", "a"]),
+            "m! { overrides: [         , schedule]; } my_overrides: [a]"
+        );
     }
 
     #[test]

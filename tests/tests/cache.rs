@@ -149,15 +149,13 @@ async fn changed_hook_code_reruns_the_stages_that_call_the_hook() {
         file: "markets/au/src/schedule.rs",
         source: "// a market's schedule override\n",
     }];
-    // AU's crate as if it had a schedule override: lib.rs dispatches to a module that recommend reaches.
+    // AU's crate as if it had a schedule override: lib.rs lists it, so recommend (which calls schedule) reaches it.
     let with_schedule = |text: &'static str| -> &'static [SourceFile] {
         let mut sources: Vec<SourceFile> = markets::load(AU).unwrap().sources().to_vec();
         for file in &mut sources {
             if file.path == "markets/au/src/lib.rs" {
-                let lib = String::from_utf8_lossy(file.bytes).replace(
-                    "impl Market for FoobarAu {",
-                    "impl Market for FoobarAu {\n    fn schedule(&self, d: NaiveDate) -> NaiveDate { schedule::x(d) }",
-                );
+                let lib = String::from_utf8_lossy(file.bytes).replace("overrides: [];", "overrides: [schedule];");
+                assert!(lib.contains("overrides: [schedule];"), "AU's lib.rs lists its overrides: {lib}");
                 file.bytes = Box::leak(lib.into_bytes().into_boxed_slice());
             }
         }

@@ -2,9 +2,10 @@
 # `just bench-new-market`: from `wb new-market` to a green `cargo test -p <id>` plus `wb run --market <id>`, with a
 # warm target folder, timed step by step against the 3-minute target.
 #
-# It works in a clone of HEAD under target/bench-new-market/ws with a target folder of its own, seeded with hard
-# links to this workspace's target/debug and warmed by the first invocation (untimed: wb, the runner, the golden
-# suite and a market's tests, as a developer's target holds them). Each invocation resets the clone to HEAD first and after, so the next one is warm and starts clean.
+# It works in a clone of HEAD under target/bench-new-market/ws with a target folder of its own, which the first
+# invocation builds (untimed, about 20 minutes on 2 cores: wb, the runner, the golden suite and a market's tests,
+# as a developer's target holds them). Never share or hard-link this workspace's target with the clone: cargo hashes
+# a workspace crate by its path relative to the root, so both checkouts would write the same artifact files. Each invocation resets the clone to HEAD first and after, so the next one is warm and starts clean.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 id="${1:-foobar-nz}"
@@ -19,12 +20,6 @@ ws="target/bench-new-market/ws"
 if [ ! -d "$ws/.git" ]; then
     mkdir -p "$(dirname "$ws")"
     git clone --quiet --no-hardlinks . "$ws"
-    # Seed the clone's target with hard links to this one's: the dependencies are the same units (same paths
-    # under ~/.cargo), so they are reused, and the workspace's crates build anew at the clone's path.
-    if [ -d target/debug ]; then
-        mkdir -p "$ws/target"
-        cp -al target/debug "$ws/target/debug"
-    fi
 fi
 git -C "$ws" fetch --quiet "$PWD" HEAD
 git -C "$ws" checkout --quiet --force --detach FETCH_HEAD
