@@ -387,7 +387,7 @@ mod tests {
         );
         assert_eq!(
             reach(&files, &[Hook::ExportFormat]),
-            [always.as_slice(), &["markets/x/src/export_format.rs"]].concat()
+            ["markets/x/Cargo.toml", "markets/x/market.toml", "markets/x/src/export_format.rs", "markets/x/src/lib.rs"]
         );
         assert_eq!(reach(&files, &[Hook::Schedule]), always);
         assert_eq!(

@@ -159,7 +159,7 @@ fn load_reads_the_history_against_the_registered_markets() {
     assert_eq!(kpis.markets[2].trend, [None, counts(0, 0, 0)]);
     assert_eq!(kpis.latest_full, Some(FullRun { run_id: "r2".into(), duration_ms: 800 }));
     assert_eq!(kpis.within_budget(), Some(true));
-    let n = registered.len();
+    let n = registered.len() as u32;
     assert_eq!(kpis.latest_hit_rate(), Some(HitRate { hits: n, total: n }));
     assert_eq!(kpis.quality, None);
 

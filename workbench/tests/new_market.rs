@@ -120,15 +120,23 @@ fn new_market_copies_registers_and_writes_fixtures_in_its_own_raw_format() {
     assert!(test.contains("    assert_eq!(c.currency, \"NZD\");\n"), "{test}");
     assert!(test.contains("    assert_eq!(c.raw.delimiter, \"|\");\n"), "{test}");
 
-    // Registered: after the last market in each list.
-    let manifest = read(root, "Cargo.toml");
-    assert!(manifest.contains("    \"markets/de\",\n    \"markets/zz\",\n"), "{manifest}");
-    assert!(
-        manifest.contains("foobar-de = { path = \"markets/de\" }\nwbtest-zz = { path = \"markets/zz\" }\n"),
-        "{manifest}"
-    );
-    let registry = read(root, "markets/registry/Cargo.toml");
-    assert!(registry.contains("foobar-de.workspace = true\nwbtest-zz.workspace = true\n"), "{registry}");
+    // Registered: one line after the last market of each list (foobar-de, or a market added after it).
+    let (manifest, registry) = (read(root, "Cargo.toml"), read(root, "markets/registry/Cargo.toml"));
+    let (old_manifest, old_registry) =
+        (read(&workspace_root(), "Cargo.toml"), read(&workspace_root(), "markets/registry/Cargo.toml"));
+    let last = |text: &str, market_line: &dyn Fn(&str) -> bool| {
+        text.lines().filter(|l| market_line(l)).last().unwrap().to_string()
+    };
+    let member = last(&old_manifest, &|l| l.starts_with("    \"markets/") && !l.contains("registry"));
+    assert!(manifest.contains(&format!("{member}\n    \"markets/zz\",\n")), "{manifest}");
+    let dependency = last(&old_manifest, &|l| l.contains(" = { path = \"markets/") && !l.contains("registry"));
+    assert!(manifest.contains(&format!("{dependency}\nwbtest-zz = {{ path = \"markets/zz\" }}\n")), "{manifest}");
+    let registered = last(&old_registry, &|l| {
+        l.strip_suffix(".workspace = true").is_some_and(|name| name.contains('-') && name != "pipeline-core")
+    });
+    assert!(registry.contains(&format!("{registered}\nwbtest-zz.workspace = true\n")), "{registry}");
+    assert_eq!(manifest.lines().count(), old_manifest.lines().count() + 2);
+    assert_eq!(registry.lines().count(), old_registry.lines().count() + 1);
 
     // Fixtures: the same population as foobar-de, in the new format (| delimiter, DE's dates and doi column).
     let customers = read(root, "fixtures/data/wbtest-zz/customers.csv");
@@ -195,12 +203,12 @@ fn bad_input_is_named_and_leaves_the_workspace_untouched() {
         (
             &["new-market", "wbtest_zz", "--like", "foobar-au"],
             "market id 'wbtest_zz' is not of the form franchise-cc (lowercase letters, a dash, a two-letter country \
-             code), e.g. wbtest-zz",
+             code), e.g. foobar-nz",
         ),
         (
             &["new-market", "wbtest-zzl", "--like", "foobar-au"],
             "market id 'wbtest-zzl' is not of the form franchise-cc (lowercase letters, a dash, a two-letter country \
-             code), e.g. wbtest-zz",
+             code), e.g. foobar-nz",
         ),
         (
             &["new-market", "acme-de", "--like", "foobar-au"],
