@@ -80,16 +80,14 @@ fn two_runs_started_together_share_one_store_and_both_export_the_golden_files() 
 /// A runner script that waits until `gate` exists, then runs this `wb`'s own runner.
 fn gated_runner(root: &Root, name: &str, gate: &Path) -> PathBuf {
     let script = root.path().join(name);
-    std::fs::write(
+    workbench_testkit::write_executable(
         &script,
-        format!(
+        &format!(
             "#!/bin/sh\nwhile [ ! -e '{}' ]; do sleep 0.05; done\nexec '{}' \"$@\"\n",
             gate.display(),
             env!("CARGO_BIN_EXE_wb")
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     script
 }
 

@@ -298,12 +298,10 @@ fn runner_starts_the_given_runner_program_per_market_and_a_missing_one_is_named(
     let dir = tempfile::tempdir().unwrap();
     let calls = dir.path().join("calls");
     let script = dir.path().join("runner.sh");
-    std::fs::write(
+    workbench_testkit::write_executable(
         &script,
-        format!("#!/bin/sh\necho \"$@\" >> '{}'\nexec '{}' \"$@\"\n", calls.display(), env!("CARGO_BIN_EXE_wb")),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        &format!("#!/bin/sh\necho \"$@\" >> '{}'\nexec '{}' \"$@\"\n", calls.display(), env!("CARGO_BIN_EXE_wb")),
+    );
 
     let output = root.run(&["run", "--market", "foobar-au", "--json", "--runner", script.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));

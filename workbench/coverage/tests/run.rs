@@ -5,7 +5,6 @@
 
 #![cfg(unix)]
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use workbench_coverage::run::{CargoLlvmCov, Echo, RunOptions, TestScope};
@@ -66,8 +65,7 @@ exit {test_exit}
         output = output.display()
     );
     let path = dir.join("cargo");
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    workbench_testkit::write_executable(&path, &script);
     path
 }
 

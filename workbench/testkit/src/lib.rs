@@ -18,6 +18,20 @@ pub fn write(root: &Path, path: &str, text: &str) {
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
+/// Writes an executable script to `path` that a test can run at once, even while other test threads start
+/// processes. Written in this process, the file could fail to run with "Text file busy" (ETXTBSY): a thread that
+/// forks while the file is open for writing leaves its child holding the write handle until that child execs. So
+/// the text goes to a side file, and `cp` (its own process, which forks nothing) writes the executable.
+pub fn write_executable(path: &Path, text: &str) {
+    let side = path.with_extension("partial");
+    std::fs::write(&side, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", side.display()));
+    let copied = std::process::Command::new("cp").arg(&side).arg(path).status().expect("cp runs");
+    assert!(copied.success(), "cp {} {} failed", side.display(), path.display());
+    std::fs::remove_file(&side).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// Appends `text` to the file `root/path`.
 pub fn append(root: &Path, path: &str, text: &str) {
     let full = root.join(path);
