@@ -46,19 +46,84 @@ pub struct CheckResult {
     pub status: CheckStatus,
     /// A sentence for people.
     pub message: String,
+    /// What the value was compared against beyond the rule text (a history band, a drift test), for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<CheckDetail>,
+}
+
+/// The comparison behind a history-aware check, kept so reports can draw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CheckDetail {
+    /// A recorded metric against the band of its own history.
+    Band(Band),
+    /// A two-sample drift test of this run's output against the previous successful run's.
+    Drift(DriftDetail),
+}
+
+/// A metric's history band: mean ± k·σ of the same market's earlier successful runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    /// The metric, e.g. `score.propensity.mean`.
+    pub metric: String,
+    /// The values it is compared with, oldest first.
+    pub history: Vec<f64>,
+    /// How many earlier runs the check needs before it judges.
+    pub required: u32,
+    /// Mean of `history`.
+    pub mean: f64,
+    /// Sample standard deviation of `history`.
+    pub sd: f64,
+    /// ALERT outside mean ± `alert_sigma`·σ.
+    pub alert_sigma: f64,
+    /// FAIL outside mean ± `fail_sigma`·σ.
+    pub fail_sigma: f64,
+}
+
+impl Band {
+    /// The ALERT band `(low, high)`.
+    pub fn alert_range(&self) -> (f64, f64) {
+        (self.mean - self.alert_sigma * self.sd, self.mean + self.alert_sigma * self.sd)
+    }
+
+    /// The FAIL band `(low, high)`.
+    pub fn fail_range(&self) -> (f64, f64) {
+        (self.mean - self.fail_sigma * self.sd, self.mean + self.fail_sigma * self.sd)
+    }
+}
+
+/// A drift test and the two distributions it compared (as shares per bin or category), for drawing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftDetail {
+    /// `ks` or `chi_square`.
+    pub test: String,
+    /// The test statistic.
+    pub statistic: f64,
+    /// The p-value.
+    pub p_value: f64,
+    /// ALERT when `p_value` is below this.
+    pub alpha: f64,
+    /// The run whose output was the baseline.
+    pub baseline_run: String,
+    /// Bin or category labels.
+    pub labels: Vec<String>,
+    /// This run's share per label.
+    pub current: Vec<f64>,
+    /// The baseline's share per label.
+    pub baseline: Vec<f64>,
 }
 
 impl CheckResult {
     /// A check that has only a FAIL level: fails when `failed` holds.
     pub fn fail_if(name: &str, subject: &str, rule: &str, measured: f64, failed: bool, message: String) -> Self {
         let status = if failed { CheckStatus::Fail } else { CheckStatus::Pass };
-        Self { name: name.into(), subject: subject.into(), rule: rule.into(), measured, status, message }
+        Self { name: name.into(), subject: subject.into(), rule: rule.into(), measured, status, message, detail: None }
     }
 
     /// A check that has only an ALERT level: alerts when `alerted` holds.
     pub fn alert_if(name: &str, subject: &str, rule: &str, measured: f64, alerted: bool, message: String) -> Self {
         let status = if alerted { CheckStatus::Alert } else { CheckStatus::Pass };
-        Self { name: name.into(), subject: subject.into(), rule: rule.into(), measured, status, message }
+        Self { name: name.into(), subject: subject.into(), rule: rule.into(), measured, status, message, detail: None }
     }
 
     /// The spec's two-level count rule: ALERT if `count > 0`, FAIL if `count > fail_share * total`.
@@ -78,6 +143,7 @@ impl CheckResult {
             measured: count as f64,
             status,
             message: format!("{count} of {total} {what} ({:.3}%)", share * 100.0),
+            detail: None,
         }
     }
 }

@@ -44,6 +44,57 @@ pub struct MarketConfig {
     pub raw: RawFormat,
     /// Quality-check thresholds.
     pub checks: CheckThresholds,
+    /// History-aware checks and model drift.
+    pub quality: QualitySettings,
+    /// Who hears about a run's ALERTs and FAILs.
+    pub alerts: AlertSettings,
+}
+
+/// History-aware checks (a metric against the same market's earlier successful runs) and model drift
+/// (this run's output against the previous successful run's), from `[quality]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualitySettings {
+    /// Compare with at most this many of the newest successful runs.
+    pub history_runs: u32,
+    /// Only runs from the last this many days; 0 means no limit in time.
+    pub history_days: u32,
+    /// With fewer earlier runs than this, a check says "not enough history" and passes.
+    pub min_history: u32,
+    /// ALERT outside mean ± this many standard deviations.
+    pub alert_sigma: f64,
+    /// FAIL outside mean ± this many standard deviations.
+    pub fail_sigma: f64,
+    /// The smallest σ used, as a share of |mean|, so a metric that never moved does not fail on any change.
+    pub min_sigma_share: f64,
+    /// The metrics checked against their history (`pipeline_core::metrics` names them).
+    pub history_metrics: Vec<String>,
+    /// Per-metric bands that replace `alert_sigma` and `fail_sigma`.
+    pub bands: BTreeMap<String, SigmaBand>,
+    /// A drift test ALERTs when its p-value is below this.
+    pub drift_alpha: f64,
+    /// Metric values kept in run history per market (newest runs).
+    pub retention_runs: u32,
+}
+
+/// One metric's band, in standard deviations.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigmaBand {
+    /// ALERT outside mean ± this many σ.
+    pub alert_sigma: f64,
+    /// FAIL outside mean ± this many σ.
+    pub fail_sigma: f64,
+}
+
+/// Where a run's ALERT and FAIL summary goes, from `[alerts]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// The sender address.
+    pub sender: String,
+    /// Recipient addresses; empty sends nothing.
+    pub recipients: Vec<String>,
 }
 
 /// How a market's raw CSV extracts are written (delimiter, date and number formats, boolean tokens).
@@ -243,12 +294,74 @@ impl MarketConfig {
                 c.quantity_alert_max, c.quantity_fail_max
             ));
         }
+        self.validate_quality()?;
+        for address in self.alerts.recipients.iter().chain(std::iter::once(&self.alerts.sender)) {
+            let parts: Vec<&str> = address.split('@').collect();
+            if parts.len() != 2 || parts.iter().any(|p| p.is_empty() || p.contains(char::is_whitespace)) {
+                return Err(format!("alerts: {address:?} is not an email address (name@domain)"));
+            }
+        }
         for channel in &self.channel_priority {
             if !crate::schema::CONTACT_CHANNELS.contains(&channel.as_str()) {
                 return Err(format!(
                     "channel_priority: {channel:?} is not a contact channel (email, sms, call, visit)"
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// Checks `[quality]`: every listed metric is known, bands are positive and ordered, α is within (0, 1).
+    fn validate_quality(&self) -> std::result::Result<(), String> {
+        let q = &self.quality;
+        let sigma = |key: &str, alert: f64, fail: f64| -> std::result::Result<(), String> {
+            if !(alert.is_finite() && alert > 0.0) {
+                return Err(format!("{key}alert_sigma must be a positive number of standard deviations, got {alert}"));
+            }
+            if !(fail.is_finite() && fail > 0.0) {
+                return Err(format!("{key}fail_sigma must be a positive number of standard deviations, got {fail}"));
+            }
+            if fail < alert {
+                return Err(format!("{key}fail_sigma ({fail}) must be at least alert_sigma ({alert})"));
+            }
+            Ok(())
+        };
+        sigma("quality.", q.alert_sigma, q.fail_sigma)?;
+        for (metric, band) in &q.bands {
+            if !crate::metrics::is_known(metric) {
+                return Err(format!("quality.bands.{metric:?}: unknown metric; {}", crate::metrics::naming_hint()));
+            }
+            sigma(&format!("quality.bands.{metric:?}."), band.alert_sigma, band.fail_sigma)?;
+        }
+        for metric in &q.history_metrics {
+            if !crate::metrics::is_known(metric) {
+                return Err(format!(
+                    "quality.history_metrics: unknown metric {metric:?}; {}",
+                    crate::metrics::naming_hint()
+                ));
+            }
+        }
+        if !(q.drift_alpha > 0.0 && q.drift_alpha < 1.0) {
+            return Err(format!("quality.drift_alpha must be within (0, 1), got {}", q.drift_alpha));
+        }
+        if !(q.min_sigma_share.is_finite() && q.min_sigma_share >= 0.0) {
+            return Err(format!("quality.min_sigma_share must be >= 0, got {}", q.min_sigma_share));
+        }
+        if q.history_runs == 0 {
+            return Err("quality.history_runs must be at least 1".into());
+        }
+        if q.min_history < 2 {
+            return Err(format!(
+                "quality.min_history must be at least 2 (a standard deviation needs two runs), got {}",
+                q.min_history
+            ));
+        }
+        if q.retention_runs < q.history_runs {
+            return Err(format!(
+                "quality.retention_runs ({}) must be at least quality.history_runs ({}), or the checks would \
+                 never see the runs they ask for",
+                q.retention_runs, q.history_runs
+            ));
         }
         Ok(())
     }

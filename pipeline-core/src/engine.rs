@@ -285,6 +285,7 @@ impl<'a> Run<'a> {
             Err(e) => {
                 self.log(Some(stage), LogLevel::Error, crate::error::bounded(&e.to_string()));
                 StageRecord {
+                    metrics: Default::default(),
                     stage,
                     cache_key: key,
                     status: StageStatus::Fail,
@@ -413,6 +414,7 @@ impl<'a> Run<'a> {
             outputs.push(url);
         }
         let record = StageRecord {
+            metrics: Default::default(),
             stage,
             cache_key: key.to_string(),
             status: StageStatus::from_checks(&checks),
@@ -691,6 +693,7 @@ mod tests {
     #[test]
     fn markers_carry_key_parts_and_still_read_as_records() {
         let record = StageRecord {
+            metrics: Default::default(),
             stage: Stage::Score,
             cache_key: "k".into(),
             status: StageStatus::Ok,

@@ -66,6 +66,10 @@ pub struct StageRecord {
     pub produced_by: String,
     /// The error that stopped the stage, when there was one.
     pub error: Option<String>,
+    /// What the stage measured on its output (`pipeline_core::metrics`), by metric name; kept in the cache
+    /// marker so a cached stage reports the same metrics, and recorded in run history for the history checks.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
 }
 
 /// Log level of a [`Event::Log`] line.

@@ -11,12 +11,13 @@ pub mod events;
 pub mod hooks;
 pub mod io;
 pub mod market_macro;
+pub mod metrics;
 pub mod raw;
 pub mod schema;
 pub mod sources;
 pub mod stages;
 
-pub use checks::{CheckResult, CheckStatus};
+pub use checks::{Band, CheckDetail, CheckResult, CheckStatus, DriftDetail};
 pub use config::{MarketConfig, ModelWeights, RawFormat};
 pub use engine::{RunOutcome, RunRequest, run_market};
 pub use error::{PipelineError, Result};

@@ -20,6 +20,7 @@ fn result(name: &str, subject: &str, rule: &str, measured: f64, status: CheckSta
         measured,
         status,
         message: message.into(),
+        detail: None,
     }
 }
 

@@ -108,6 +108,7 @@ async fn flood(markets: Vec<MarketId>, msgs: mpsc::UnboundedSender<Msg>) -> usiz
 
 fn record(stage: Stage, rows: u64) -> StageRecord {
     StageRecord {
+        metrics: Default::default(),
         stage,
         cache_key: "0123456789abcdef0123".into(),
         status: StageStatus::Ok,

@@ -27,6 +27,7 @@ fn new_run(run_id: &str, started_at: &str, markets: &[&str]) -> NewRun {
 
 fn record(stage: Stage, status: StageStatus, tables: &[(&str, u64)], checks: Vec<CheckResult>) -> StageRecord {
     StageRecord {
+        metrics: Default::default(),
         stage,
         cache_key: format!("key-{stage}"),
         status,
@@ -347,11 +348,13 @@ fn a_database_of_the_first_schema_is_migrated_and_keeps_its_rows() {
 
     let version: i64 =
         rusqlite::Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
-    // Opening again neither re-applies a migration nor loses the value; the test and coverage table is there.
+    assert_eq!(version, 4);
+    // Opening again neither re-applies a migration nor loses the value; the test and coverage table is there,
+    // and so is the metrics table (empty for the old run).
     let history = History::open(&path).unwrap();
     assert_eq!(history.run("old").unwrap().unwrap().feedback_ms, Some(900));
     assert_eq!(history.quality_runs(5).unwrap(), Vec::new());
+    assert_eq!(history.run_metrics("old", "foobar-au").unwrap(), BTreeMap::new());
 }
 
 #[test]

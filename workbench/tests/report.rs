@@ -7,6 +7,7 @@ use workbench::present::report::{MarketSummary, summary};
 
 fn record(stage: Stage, status: StageStatus, cache_hit: bool, duration_ms: u64) -> StageRecord {
     StageRecord {
+        metrics: Default::default(),
         stage,
         cache_key: "k".into(),
         status,

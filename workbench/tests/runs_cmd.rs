@@ -50,11 +50,13 @@ fn check(name: &str, subject: &str, rule: &str, measured: f64, status: CheckStat
         measured,
         status,
         message: message.into(),
+        detail: None,
     }
 }
 
 fn stage(stage: Stage, status: StageStatus, cache_hit: bool, tables: &[(&str, u64)], ms: u64) -> StageRecord {
     StageRecord {
+        metrics: Default::default(),
         stage,
         cache_key: format!("k-{stage}"),
         status,

@@ -26,6 +26,7 @@ use workbench::workspace::Workspace;
 
 fn record(stage: Stage, status: StageStatus, cache_hit: bool, rows: u64, duration_ms: u64) -> StageRecord {
     StageRecord {
+        metrics: Default::default(),
         stage,
         cache_key: format!("{}-key", stage.name()),
         status,
@@ -404,6 +405,7 @@ fn fixed_history(dir: &std::path::Path) -> History {
         measured: 15262.0,
         status: CheckStatus::Pass,
         message: "15262 rows".into(),
+        detail: None,
     }];
     let mut validate = record(Stage::Validate, StageStatus::Alert, false, 2400, 300);
     validate.checks = vec![CheckResult {
@@ -413,6 +415,7 @@ fn fixed_history(dir: &std::path::Path) -> History {
         measured: 0.0125,
         status: CheckStatus::Alert,
         message: "1.25% of region is null".into(),
+        detail: None,
     }];
     history.record_stage("20261122T090000000Z-1", "foobar-au", 0, &ingest).unwrap();
     history.record_stage("20261122T090000000Z-1", "foobar-au", 1, &validate).unwrap();

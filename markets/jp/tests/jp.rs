@@ -148,6 +148,7 @@ fn jp_channel_check_passes_without_sms() {
             measured: 0.0,
             status: CheckStatus::Pass,
             message: "every channel is allowed".into(),
+            detail: None,
         }
     );
 }
@@ -163,6 +164,7 @@ fn jp_channel_check_fails_on_an_sms_interaction() {
             measured: 1.0,
             status: CheckStatus::Fail,
             message: "1 interactions on channels not allowed here: sms".into(),
+            detail: None,
         }
     );
 }

@@ -152,6 +152,7 @@ fn run(ctx: &StageContext, inputs: &StageInputs) -> Result<StageOutput> {
             measured: alerts as f64,
             status,
             message,
+            detail: None,
         });
     }
 

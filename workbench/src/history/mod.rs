@@ -21,6 +21,7 @@
 //! lower-case names, so history files written before they were typed read unchanged.
 
 mod cells;
+pub mod metrics;
 mod outputs;
 mod plan;
 pub mod quality;
@@ -138,6 +139,21 @@ CREATE TABLE quality_runs (
     duration_ms     INTEGER NOT NULL,
     report_path     TEXT
 );
+"#,
+    // 4: what each stage measured (the history checks' and KPI trends' input), and each check's comparison
+    // (history band or drift test) as JSON for reports.
+    r#"
+ALTER TABLE checks ADD COLUMN detail TEXT;
+CREATE TABLE metrics (
+    run_id TEXT NOT NULL,
+    market TEXT NOT NULL,
+    stage  TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    value  REAL NOT NULL,
+    PRIMARY KEY (run_id, market, name),
+    FOREIGN KEY (run_id, market, stage) REFERENCES stage_runs (run_id, market, stage) ON DELETE CASCADE
+);
+CREATE INDEX metrics_market_name ON metrics (market, name);
 "#,
 ];
 
@@ -462,6 +478,8 @@ pub struct CheckRow {
     pub status: Level,
     /// Message.
     pub message: String,
+    /// The history band or drift test behind the check, when it has one (unreadable JSON reads as none).
+    pub detail: Option<pipeline_core::CheckDetail>,
 }
 
 /// Everything recorded about one run, read in one snapshot: what `wb show` prints and the TUI's run view shows.
@@ -605,9 +623,11 @@ impl History {
                 )?;
             }
             for (seq, check) in record.checks.iter().enumerate() {
+                let detail = check.detail.as_ref().map(|d| serde_json::to_string(d).expect("details serialise"));
                 tx.execute(
-                    "INSERT INTO checks (run_id, market, stage, seq, name, subject, rule, measured, status, message)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO checks (run_id, market, stage, seq, name, subject, rule, measured, status, message,
+                        detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     params![
                         run_id,
                         market,
@@ -619,7 +639,14 @@ impl History {
                         check.measured,
                         check.status.as_str(),
                         check.message,
+                        detail,
                     ],
+                )?;
+            }
+            for (name, value) in &record.metrics {
+                tx.execute(
+                    "INSERT OR REPLACE INTO metrics (run_id, market, stage, name, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![run_id, market, stage, name, value],
                 )?;
             }
             tx.commit()
@@ -890,7 +917,7 @@ impl History {
     pub fn run_checks(&self, run_id: &str) -> Result<Vec<CheckRow>> {
         self.conn
             .prepare(
-                "SELECT c.market, c.stage, c.name, c.subject, c.rule, c.measured, c.status, c.message
+                "SELECT c.market, c.stage, c.name, c.subject, c.rule, c.measured, c.status, c.message, c.detail
                  FROM checks c
                  JOIN run_markets m ON m.run_id = c.run_id AND m.market = c.market
                  JOIN stage_runs s ON s.run_id = c.run_id AND s.market = c.market AND s.stage = c.stage
@@ -907,6 +934,7 @@ impl History {
                         measured: r.get(5)?,
                         status: level(r, 6)?,
                         message: r.get(7)?,
+                        detail: r.get::<_, Option<String>>(8)?.and_then(|json| serde_json::from_str(&json).ok()),
                     })
                 })?
                 .collect()

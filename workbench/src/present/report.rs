@@ -133,6 +133,7 @@ mod tests {
 
     fn record(stage: Stage, status: StageStatus, cache_hit: bool, rows: u64, duration_ms: u64) -> StageRecord {
         StageRecord {
+            metrics: Default::default(),
             stage,
             cache_key: "k".into(),
             status,

@@ -104,9 +104,11 @@ pub fn record_run(
                 measured: i as f64,
                 status: *status,
                 message: format!("check {i} {status}"),
+                detail: None,
             })
             .collect();
         let record = StageRecord {
+            metrics: Default::default(),
             stage: *stage,
             cache_key: format!("{market}-{stage}-key"),
             status,
