@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod checks;
 pub mod config;
+pub mod drift;
 pub mod engine;
 pub mod error;
 pub mod events;
