@@ -27,9 +27,10 @@
 //! Why not a crate: statrs has no public Kolmogorov distribution. statrs 0.19 does ship
 //! `stats_tests::ks_test::ks_twosample`, but it needs the `std` feature, allocates a third merged and
 //! de-duplicated copy of both samples, applies no small-sample correction, and its series loop stops only when
-//! a term falls below 1e-10, which never happens when D = 0 (two identical samples: every term is 1). A search
+//! a term falls below 1e-10, which never happens when D = 0 (two identical samples: every term is 1; checked,
+//! statrs 0.19.1 on `[1, 2, 3]` vs `[1, 2, 3]` does not return). A search
 //! of the docs for a maintained crate with the Kolmogorov distribution found only unmaintained or barely used
-//! ones (`kolmogorov_smirnov`, last released 2015; `statest`, on a statrs API from 2020; `stats-claw` 0.1.0).
+//! ones (`kolmogorov_smirnov`, last released 2015; `statest`, built on a statrs API since removed; `stats-claw` 0.1.0).
 //!
 //! # Cost
 //!
