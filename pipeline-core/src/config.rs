@@ -595,4 +595,59 @@ regions = ["N", "S"]
              every decimal would split its field; use \";\" or set decimal_comma = false"
         );
     }
+
+    fn quality_error(section: &str) -> String {
+        MarketConfig::resolve("foobar-xx", &format!("{MINIMAL}\n{section}\n")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn bad_quality_config_is_named_by_its_key() {
+        let prefix = "invalid market.toml for market foobar-xx: ";
+        assert_eq!(
+            quality_error("[quality]\nhistory_metrics = [\"score.propensity.median\"]"),
+            format!(
+                "{prefix}quality.history_metrics: unknown metric \"score.propensity.median\"; metrics are named like \
+                 ingest.rows.orders, ingest.null_share.customers.region, score.propensity.mean, \
+                 recommend.action_share.offer (`wb kpi --metrics` lists them all)"
+            )
+        );
+        assert_eq!(
+            quality_error("[quality]\nalert_sigma = -1.0"),
+            format!("{prefix}quality.alert_sigma must be a positive number of standard deviations, got -1")
+        );
+        assert_eq!(
+            quality_error("[quality.bands]\n\"score.propensity.mean\" = { alert_sigma = 2.0, fail_sigma = -3.0 }"),
+            format!(
+                "{prefix}quality.bands.\"score.propensity.mean\".fail_sigma must be a positive number of standard \
+                 deviations, got -3"
+            )
+        );
+        assert_eq!(
+            quality_error("[quality.bands]\n\"score.mean\" = { alert_sigma = 2.0, fail_sigma = 3.0 }"),
+            format!(
+                "{prefix}quality.bands.\"score.mean\": unknown metric; metrics are named like ingest.rows.orders, \
+                 ingest.null_share.customers.region, score.propensity.mean, recommend.action_share.offer (`wb kpi \
+                 --metrics` lists them all)"
+            )
+        );
+        for alpha in ["0.0", "1.0", "1.5"] {
+            assert_eq!(
+                quality_error(&format!("[quality]\ndrift_alpha = {alpha}")),
+                format!("{prefix}quality.drift_alpha must be within (0, 1), got {}", alpha.trim_end_matches(".0"))
+            );
+        }
+        assert_eq!(
+            quality_error("[quality]\nalert_sigma = 4.0\nfail_sigma = 3.0"),
+            format!("{prefix}quality.fail_sigma (3) must be at least alert_sigma (4)")
+        );
+        assert_eq!(
+            quality_error("[quality]\nmin_history = 1"),
+            format!("{prefix}quality.min_history must be at least 2 (a standard deviation needs two runs), got 1")
+        );
+        assert_eq!(
+            quality_error("[alerts]\nrecipients = [\"team at example\"]"),
+            format!("{prefix}alerts: \"team at example\" is not an email address (name@domain)")
+        );
+        assert!(quality_error("[quality]\nsigma = 2.0").contains("unknown field `sigma`"));
+    }
 }

@@ -14,10 +14,11 @@ use sha2::{Digest, Sha256};
 pub use crate::cache::KeyParts;
 use crate::cache::{KeyInputs, key_from_material, key_material, key_parts};
 use crate::checks::CheckResult;
-use crate::error::{PipelineError, Result};
+use crate::error::{PipelineError, PolarsContext, Result};
 use crate::events::{Event, LogLevel, RunStatus, StageRecord, StageStatus};
 use crate::hooks::{DeclaredHooks, Market};
 use crate::io::StageIo;
+use crate::quality::{self, RunHistory};
 use crate::raw::RawFile;
 use crate::schema::Table;
 use crate::sources::CodeSet;
@@ -37,6 +38,10 @@ pub struct RunRequest {
     /// Row counts per ingest table of the market's previous successful run (from run history), for the
     /// `row_count` check.
     pub previous_rows: Option<BTreeMap<String, u64>>,
+    /// The market's earlier successful runs (their metrics and the drift baseline), from run history. `None`
+    /// leaves the history and drift checks out (a bare engine call has no history); `Some` of an empty history
+    /// gives checks that say "not enough history" and "no baseline".
+    pub history: Option<RunHistory>,
 }
 
 /// How a market's run ended.
@@ -314,6 +319,22 @@ impl<'a> Run<'a> {
                 record.status = StageStatus::from_checks(&record.checks);
             }
         }
+        if record.error.is_none()
+            && let Some(history) = &self.req.history
+        {
+            // Against run history: evaluated every run, cached or not, like row_count.
+            let history = history.clone();
+            let checks = self.history_checks(stage, &record, &history, keys).await;
+            for check in checks {
+                if let Some(metric) = drift_metric(&check.name)
+                    && !check.message.starts_with("no baseline")
+                {
+                    record.metrics.insert(metric.to_string(), check.measured);
+                }
+                record.checks.push(check);
+            }
+            record.status = StageStatus::from_checks(&record.checks);
+        }
         for result in &record.checks {
             (self.emit)(Event::Check { market: self.market_id.clone(), stage, result: result.clone() });
         }
@@ -372,13 +393,15 @@ impl<'a> Run<'a> {
         let run_id = self.req.run_id.as_str();
         let stage_keys: BTreeMap<Stage, String> =
             keys.iter().filter(|(s, _)| **s <= stage).map(|(s, k)| (*s, k.clone())).collect();
-        let (output, checks) = tokio::task::block_in_place(|| -> Result<(StageOutput, Vec<CheckResult>)> {
+        type Computed = (StageOutput, Vec<CheckResult>, BTreeMap<String, f64>);
+        let (output, checks, metrics) = tokio::task::block_in_place(|| -> Result<Computed> {
             let declared = DeclaredHooks::new(market, spec.stage, spec.hooks);
             let ctx = StageContext { market: &declared, as_of, run_id, cache_keys: &stage_keys };
             let output = (spec.run)(&ctx, &inputs)?;
             let checks = (spec.check)(&ctx, &output)?;
             declared.verify()?;
-            Ok((output, checks))
+            let metrics = crate::metrics::measure(stage, &output).ctx(&market_id, stage)?;
+            Ok((output, checks, metrics))
         })?;
         drop(inputs);
         (self.emit)(Event::StageProgress {
@@ -414,7 +437,7 @@ impl<'a> Run<'a> {
             outputs.push(url);
         }
         let record = StageRecord {
-            metrics: Default::default(),
+            metrics,
             stage,
             cache_key: key.to_string(),
             status: StageStatus::from_checks(&checks),
@@ -451,6 +474,78 @@ impl<'a> Run<'a> {
         };
         let same = hex::encode(Sha256::digest(&bytes)) == expected.sha256;
         Ok((!same).then(|| format!("{url} was overwritten since this key published it")))
+    }
+
+    /// The history checks of `stage`'s metrics and, after score and recommend, the drift test against the
+    /// previous successful run's output.
+    async fn history_checks(
+        &mut self,
+        stage: Stage,
+        record: &StageRecord,
+        history: &RunHistory,
+        keys: &BTreeMap<Stage, String>,
+    ) -> Vec<CheckResult> {
+        let settings = self.market.config().quality.clone();
+        let now = chrono::Utc::now();
+        let prefix = format!("{stage}.");
+        let mut checks: Vec<CheckResult> = settings
+            .history_metrics
+            .iter()
+            .filter(|m| m.starts_with(&prefix))
+            .filter_map(|m| {
+                let value = record.metrics.get(m)?;
+                Some(quality::history_check(m, *value, &history.values(m, &settings, now), &settings))
+            })
+            .collect();
+        let drift = match stage {
+            Stage::Score => Some((quality::DRIFT_KS_CHECK, "scores", "scores.propensity")),
+            Stage::Recommend => Some((quality::DRIFT_MIX_CHECK, "recommendations", "recommendations.action")),
+            _ => None,
+        };
+        if let Some((name, table, subject)) = drift {
+            let alpha = settings.drift_alpha;
+            let check = match self.drift(stage, table, history, keys).await {
+                Ok(Some((current, baseline, run))) => drift_test(name, subject, &current, &baseline, alpha, &run),
+                Ok(None) => quality::no_baseline(name, subject, alpha, "no earlier successful run"),
+                Err(e) => {
+                    let why = format!("the baseline output could not be read: {e}");
+                    self.log(Some(stage), LogLevel::Warn, crate::error::bounded(&why));
+                    quality::no_baseline(name, subject, alpha, &why)
+                }
+            };
+            checks.push(check);
+        }
+        checks
+    }
+
+    /// This run's and the baseline run's `table` of `stage`, and the baseline's run id; `None` when there is no
+    /// baseline or it did not record the stage.
+    async fn drift(
+        &mut self,
+        stage: Stage,
+        table: &str,
+        history: &RunHistory,
+        keys: &BTreeMap<Stage, String>,
+    ) -> Result<Option<(DataFrame, DataFrame, String)>> {
+        let Some(baseline) = history.baselines.get(stage.name()) else { return Ok(None) };
+        let base_key = &baseline.cache_key;
+        let current = match self.frames.get(&(stage, table.to_string())) {
+            Some(frame) => frame.clone(),
+            None => self.work_table(stage, &keys[&stage], table).await?,
+        };
+        // The same key is the same output: no need to read it twice.
+        let base =
+            if *base_key == keys[&stage] { current.clone() } else { self.work_table(stage, base_key, table).await? };
+        Ok(Some((current, base, baseline.run_id.clone())))
+    }
+
+    async fn work_table(&self, stage: Stage, key: &str, table: &str) -> Result<DataFrame> {
+        let object = table_key(self.market.id(), stage, key, table);
+        self.io.read_parquet(BucketKind::Work, &object).await?.ok_or_else(|| PipelineError::MissingOutput {
+            market: self.market_id.clone(),
+            stage: stage.to_string(),
+            url: self.io.url(BucketKind::Work, &object),
+        })
     }
 
     async fn load_inputs(&mut self, spec: &StageSpec, keys: &BTreeMap<Stage, String>) -> Result<StageInputs> {
@@ -490,6 +585,55 @@ impl<'a> Run<'a> {
         }
         Ok(inputs)
     }
+}
+
+/// The metric a drift check's p-value is recorded under.
+fn drift_metric(check: &str) -> Option<&'static str> {
+    match check {
+        quality::DRIFT_KS_CHECK => Some(crate::metrics::KS_P),
+        quality::DRIFT_MIX_CHECK => Some(crate::metrics::ACTION_CHI2_P),
+        _ => None,
+    }
+}
+
+/// Bins of the propensity histogram drawn in reports.
+const DRIFT_BINS: usize = 20;
+
+/// The drift check `name` of this run's frame against the baseline's: KS on propensity, chi-square on the
+/// action mix.
+fn drift_test(
+    name: &str,
+    subject: &str,
+    current: &DataFrame,
+    baseline: &DataFrame,
+    alpha: f64,
+    run: &str,
+) -> CheckResult {
+    let measured = || -> polars::prelude::PolarsResult<CheckResult> {
+        if name == quality::DRIFT_KS_CHECK {
+            let values = |frame: &DataFrame| -> polars::prelude::PolarsResult<Vec<f64>> {
+                Ok(frame.column("propensity")?.as_materialized_series().f64()?.iter().flatten().collect())
+            };
+            let (now, then) = (values(current)?, values(baseline)?);
+            let test = crate::drift::ks_two_sample(&now, &then);
+            let labels = (0..DRIFT_BINS).map(|i| format!("{:.2}", i as f64 / DRIFT_BINS as f64)).collect();
+            let hist_now = crate::drift::histogram(&now, 0.0, 1.0, DRIFT_BINS);
+            let hist_then = crate::drift::histogram(&then, 0.0, 1.0, DRIFT_BINS);
+            Ok(quality::drift_check(name, subject, test, alpha, run, labels, hist_now, hist_then))
+        } else {
+            let (now, then) = (crate::metrics::counts(current, "action")?, crate::metrics::counts(baseline, "action")?);
+            let test = crate::drift::chi_square_mix(&now, &then);
+            let labels: Vec<String> =
+                now.keys().chain(then.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
+            let shares = |mix: &BTreeMap<String, u64>| -> Vec<f64> {
+                let total = mix.values().sum::<u64>().max(1) as f64;
+                labels.iter().map(|l| mix.get(l).copied().unwrap_or(0) as f64 / total).collect()
+            };
+            let (s_now, s_then) = (shares(&now), shares(&then));
+            Ok(quality::drift_check(name, subject, test, alpha, run, labels, s_now, s_then))
+        }
+    };
+    measured().unwrap_or_else(|e| quality::no_baseline(name, subject, alpha, &format!("cannot read the output: {e}")))
 }
 
 /// A stage's cache marker as written: its record, plus the parts of its key (absent in markers written before

@@ -13,6 +13,7 @@ pub mod hooks;
 pub mod io;
 pub mod market_macro;
 pub mod metrics;
+pub mod quality;
 pub mod raw;
 pub mod schema;
 pub mod sources;

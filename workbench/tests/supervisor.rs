@@ -27,6 +27,7 @@ fn job(market: &str) -> MarketJob {
         no_cache: false,
         run_id: "r1".into(),
         previous_rows: None,
+        history_file: None,
     }
 }
 

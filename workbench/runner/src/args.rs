@@ -32,6 +32,11 @@ pub struct RunnerArgs {
     /// Ingest row counts of the previous successful run, as a JSON object `{"orders": 15262, ...}`.
     #[arg(long, value_name = "JSON", value_parser = parse_previous_rows)]
     pub previous_rows: Option<PreviousRows>,
+    /// The market's earlier successful runs, their metrics and the drift baselines, as a JSON file written by
+    /// the control plane from run history (`pipeline_core::quality::RunHistory`); without it the history and
+    /// drift checks are left out.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<std::path::PathBuf>,
     /// Plan only (`wb run --dry-run`): print one JSON line per planned stage with its key, whether the cache
     /// would serve it and what the key is made of; run nothing.
     #[arg(long)]

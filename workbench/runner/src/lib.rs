@@ -74,6 +74,9 @@ pub enum RunnerError {
     /// The async runtime did not start.
     #[error("runner: cannot start the async runtime: {0}; check the process limits (threads, memory)")]
     Runtime(#[source] std::io::Error),
+    /// The run history file (`--history`) could not be read.
+    #[error("runner: cannot read the run history file {0}; start runs with `wb run`, which writes it")]
+    History(String),
 }
 
 /// What a runner needs besides its arguments: where S3 is and the bucket names. The supervisor turns it into
@@ -139,6 +142,12 @@ pub fn main(args: RunnerArgs) -> ExitCode {
     }
 }
 
+/// Reads the run history file the control plane wrote for this runner.
+fn read_history(path: &std::path::Path) -> Result<pipeline_core::quality::RunHistory, RunnerError> {
+    let bytes = std::fs::read(path).map_err(|e| RunnerError::History(format!("{}: {e}", path.display())))?;
+    serde_json::from_slice(&bytes).map_err(|e| RunnerError::History(format!("{}: {e}", path.display())))
+}
+
 fn run(args: RunnerArgs) -> Result<(), RunnerError> {
     let env = RunnerEnv::from_env()?;
     let abort_after = abort_hook()?;
@@ -157,6 +166,10 @@ fn run(args: RunnerArgs) -> Result<(), RunnerError> {
         as_of: args.as_of,
         no_cache: args.no_cache,
         previous_rows: args.previous_rows,
+        history: match &args.history {
+            Some(path) => Some(read_history(path)?),
+            None => None,
+        },
     };
     // `run_market` moves heavy work off the async threads with `block_in_place`: it needs a multi-thread runtime.
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(RunnerError::Runtime)?;

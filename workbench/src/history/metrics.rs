@@ -6,18 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, params};
+use chrono::{DateTime, Utc};
+use pipeline_core::quality::{Baseline, MAX_HISTORY_RUNS, PastRun, RunHistory};
+use rusqlite::params;
 
 use super::{History, Result};
-
-/// Which earlier runs a history check compares with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricWindow {
-    /// At most this many of the newest successful runs.
-    pub runs: usize,
-    /// Only runs started at or after this RFC 3339 time (a window in days), when set.
-    pub since: Option<String>,
-}
 
 /// One point of a metric's series: the run, when it started, and the value.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,73 +23,40 @@ pub struct MetricPoint {
     pub value: f64,
 }
 
-/// The previous successful run of a market and its stages' cache keys: the drift checks' baseline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Baseline {
-    /// The run.
-    pub run_id: String,
-    /// Cache key per stage name, for the stages that run recorded.
-    pub keys: BTreeMap<String, String>,
-}
-
-/// Successful (ok or alert) market runs, newest first.
-const SUCCESSFUL_RUNS_SQL: &str = "SELECT m.run_id FROM run_markets m JOIN runs r ON r.run_id = m.run_id
-     WHERE m.market = ?1 AND m.status IN ('ok', 'alert')";
-
 impl History {
-    /// Each of `names`' values in `market`'s successful runs inside `window`, oldest first; a metric no run
-    /// recorded maps to an empty list.
-    pub fn metric_history(
-        &self,
-        market: &str,
-        names: &[String],
-        window: &MetricWindow,
-    ) -> Result<BTreeMap<String, Vec<f64>>> {
-        let since = window.since.clone().unwrap_or_default();
-        let runs: Vec<String> = self
+    /// `market`'s newest successful runs (at most [`MAX_HISTORY_RUNS`]) with their metrics, newest first, and
+    /// per stage the latest successful run's key as the drift baseline: what a runner's history checks need.
+    pub fn run_history(&self, market: &str) -> Result<RunHistory> {
+        let runs: Vec<(String, String)> = self
             .connection()
             .prepare(&format!(
-                "{SUCCESSFUL_RUNS_SQL} AND r.started_at >= ?2 ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?3"
+                "SELECT m.run_id, r.started_at FROM run_markets m JOIN runs r ON r.run_id = m.run_id
+                 WHERE m.market = ?1 AND m.status IN ('ok', 'alert')
+                 ORDER BY r.started_at DESC, r.rowid DESC LIMIT {MAX_HISTORY_RUNS}"
             ))
-            .and_then(|mut stmt| stmt.query_map(params![market, since, window.runs as i64], |r| r.get(0))?.collect())
+            .and_then(|mut stmt| stmt.query_map(params![market], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(|e| self.sql(e))?;
-        let mut out: BTreeMap<String, Vec<f64>> = names.iter().map(|n| (n.clone(), Vec::new())).collect();
-        let mut stmt = self
-            .connection()
-            .prepare_cached("SELECT name, value FROM metrics WHERE run_id = ?1 AND market = ?2")
-            .map_err(|e| self.sql(e))?;
-        for run_id in runs.iter().rev() {
-            let values: Vec<(String, f64)> = stmt
-                .query_map(params![run_id, market], |r| Ok((r.get(0)?, r.get(1)?)))
-                .and_then(|rows| rows.collect())
-                .map_err(|e| self.sql(e))?;
-            for (name, value) in values {
-                if let Some(series) = out.get_mut(&name) {
-                    series.push(value);
-                }
-            }
+        let mut history = RunHistory::default();
+        for (run_id, started_at) in runs {
+            let Ok(started_at) = DateTime::parse_from_rfc3339(&started_at) else { continue };
+            let metrics = self.run_metrics(&run_id, market)?;
+            history.runs.push(PastRun { run_id, started_at: started_at.with_timezone(&Utc), metrics });
         }
-        Ok(out)
-    }
-
-    /// `market`'s previous successful run and its stages' keys; `None` when it has none.
-    pub fn baseline(&self, market: &str) -> Result<Option<Baseline>> {
-        let run_id: Option<String> = self
+        let baselines: Vec<(String, String, String)> = self
             .connection()
-            .query_row(
-                &format!("{SUCCESSFUL_RUNS_SQL} ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1"),
-                params![market],
-                |r| r.get(0),
+            .prepare(
+                "SELECT s.stage, s.run_id, s.cache_key FROM stage_runs s
+                 JOIN run_markets m ON m.run_id = s.run_id AND m.market = s.market
+                 JOIN runs r ON r.run_id = s.run_id
+                 WHERE s.market = ?1 AND m.status IN ('ok', 'alert') AND s.status IN ('ok', 'alert')
+                 ORDER BY r.started_at DESC, r.rowid DESC",
             )
-            .optional()
+            .and_then(|mut stmt| stmt.query_map(params![market], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
             .map_err(|e| self.sql(e))?;
-        let Some(run_id) = run_id else { return Ok(None) };
-        let keys: BTreeMap<String, String> = self
-            .connection()
-            .prepare("SELECT stage, cache_key FROM stage_runs WHERE run_id = ?1 AND market = ?2")
-            .and_then(|mut stmt| stmt.query_map(params![run_id, market], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-            .map_err(|e| self.sql(e))?;
-        Ok(Some(Baseline { run_id, keys }))
+        for (stage, run_id, cache_key) in baselines {
+            history.baselines.entry(stage).or_insert(Baseline { run_id, cache_key });
+        }
+        Ok(history)
     }
 
     /// The newest `limit` values of metric `name` of `market` in successful runs, oldest first (the KPI trend).

@@ -351,6 +351,7 @@ pub async fn plan(
         no_cache: target.no_cache,
         run_id: PLAN_RUN_ID.to_string(),
         previous_rows: None,
+        history_file: None,
     };
     let mut command = runner.command(&job, env);
     command.arg("--plan");

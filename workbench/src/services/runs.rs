@@ -441,6 +441,13 @@ pub async fn run(
             run.warn(e, &mut progress);
             None
         });
+        let history_file = match write_run_history(&run.history, &request, market) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                run.warn(e, &mut progress);
+                None
+            }
+        };
         jobs.push(MarketJob {
             market: market.clone(),
             stage: request.stage,
@@ -448,6 +455,7 @@ pub async fn run(
             no_cache: request.no_cache,
             run_id: request.run_id.clone(),
             previous_rows,
+            history_file,
         });
     }
     let env = RunnerEnv { endpoint: endpoint.clone(), buckets: request.workspace.settings().buckets.clone() };
@@ -488,10 +496,35 @@ pub async fn run(
         None
     };
     let outcome = run.finish(Some(endpoint.url.clone()), started, lost, &mut progress);
+    for market in &request.markets {
+        let _ = std::fs::remove_file(history_file_path(&request, market));
+        let keep = markets::load(market.as_str()).map(|m| m.config().quality.retention_runs as usize);
+        if let Ok(keep) = keep
+            && let Err(e) = run.history.prune_metrics(market.as_str(), keep)
+        {
+            run.warn(e, &mut progress);
+        }
+    }
     if let Some(session) = session {
         session.shutdown().await;
     }
     Ok(outcome)
+}
+
+/// Where a market's run history file for its runner goes: `.workbench/tmp/{run_id}-{market}.history.json`.
+fn history_file_path(request: &RunRequest, market: &MarketId) -> std::path::PathBuf {
+    request.workspace.state_dir().join("tmp").join(format!("{}-{market}.history.json", request.run_id))
+}
+
+/// Writes `market`'s earlier successful runs and drift baselines for its runner's history checks.
+fn write_run_history(history: &History, request: &RunRequest, market: &MarketId) -> Result<PathBuf, HistoryError> {
+    let run_history = history.run_history(market.as_str())?;
+    let path = history_file_path(request, market);
+    let dir = path.parent().expect("the file has a folder");
+    std::fs::create_dir_all(dir).map_err(|source| HistoryError::Dir { path: dir.to_path_buf(), source })?;
+    let json = serde_json::to_vec(&run_history).expect("run history serialises");
+    std::fs::write(&path, json).map_err(|source| HistoryError::Dir { path: path.clone(), source })?;
+    Ok(path)
 }
 
 /// Starts the backend (or attaches to the running one, or takes the one given) and provisions it; a backend it

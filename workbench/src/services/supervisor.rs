@@ -86,6 +86,8 @@ pub struct MarketJob {
     pub run_id: String,
     /// Ingest row counts of the market's previous successful run.
     pub previous_rows: Option<PreviousRows>,
+    /// The run history file for the history and drift checks (`--history`).
+    pub history_file: Option<std::path::PathBuf>,
 }
 
 impl MarketJob {
@@ -105,6 +107,9 @@ impl MarketJob {
         if let Some(rows) = &self.previous_rows {
             let json = serde_json::to_string(rows).expect("row counts serialise");
             args.extend(["--previous-rows".into(), json.into()]);
+        }
+        if let Some(file) = &self.history_file {
+            args.extend(["--history".into(), file.clone().into_os_string()]);
         }
         args
     }
@@ -429,6 +434,7 @@ mod tests {
             no_cache: true,
             run_id: "r1".into(),
             previous_rows: Some(PreviousRows::from([("orders".to_string(), 7)])),
+            history_file: None,
         }
     }
 
