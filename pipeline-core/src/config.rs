@@ -366,6 +366,16 @@ impl MarketConfig {
         Ok(())
     }
 
+    /// The base's `[quality]` settings (what a market gets unless it says otherwise).
+    pub fn base_quality() -> QualitySettings {
+        #[derive(Deserialize)]
+        struct Base {
+            quality: QualitySettings,
+        }
+        let base: Base = toml::from_str(BASE_CONFIG).expect("base.toml has a valid [quality]");
+        base.quality
+    }
+
     /// The market's default language (the first listed).
     pub fn default_language(&self) -> &str {
         &self.languages[0]

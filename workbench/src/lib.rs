@@ -54,6 +54,7 @@ pub fn main() -> ExitCode {
         Command::Explore(args) => commands::diff::explore(&args).into(),
         Command::Coverage(args) => commands::coverage::main(&args).into(),
         Command::Doctor(args) => commands::doctor::main(&args).into(),
+        Command::Kpi(args) => commands::kpi::main(&args).into(),
         Command::NewMarket(args) => commands::new_market::main(&args).into(),
         Command::Watch(args) => block_on(commands::watch::watch(args)),
         Command::Diff(args) => block_on(commands::diff::diff(args)),

@@ -253,3 +253,65 @@ fn the_tui_header_and_the_kpis_agree_on_which_runs_are_full() {
     // Nothing registered, nothing full.
     assert_eq!(history.last_full_run(&[]).unwrap(), None);
 }
+
+/// Adds a stage with `metrics` to a recorded run of `market`, as the runner's record of it would.
+fn record_metrics(
+    history: &mut History,
+    run_id: &str,
+    market: &str,
+    stage: pipeline_core::Stage,
+    seq: usize,
+    metrics: &[(&str, f64)],
+) {
+    let record = pipeline_core::StageRecord {
+        stage,
+        cache_key: format!("{market}-{stage}"),
+        status: pipeline_core::StageStatus::Ok,
+        cache_hit: false,
+        rows: 1,
+        tables: Default::default(),
+        bytes: 1,
+        duration_ms: 1,
+        checks: Vec::new(),
+        outputs: Vec::new(),
+        produced_by: run_id.into(),
+        error: None,
+        metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+    };
+    history.record_stage(run_id, market, seq, &record).unwrap();
+}
+
+#[test]
+fn drift_p_values_and_metrics_come_from_the_recorded_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut history = History::open(&dir.path().join(".workbench/history.sqlite")).unwrap();
+    let ok = Some((RunStatus::Ok, 1000));
+    for (i, run) in ["r1", "r2"].into_iter().enumerate() {
+        let at = format!("2026-12-01T1{i}:00:00.000Z");
+        record_run(&mut history, run, &at, &[AU, BR], None, &[(AU, Ingest, false, 10, &[Pass])], ok);
+    }
+    use pipeline_core::Stage::{Recommend, Score};
+    record_metrics(&mut history, "r1", AU, Score, 1, &[("score.drift.ks_p", 0.5), ("score.propensity.mean", 0.41)]);
+    record_metrics(&mut history, "r1", AU, Recommend, 2, &[("recommend.drift.action_chi2_p", 0.9)]);
+    record_metrics(&mut history, "r2", AU, Score, 1, &[("score.drift.ks_p", 0.003)]);
+    record_metrics(&mut history, "r2", AU, Recommend, 2, &[("recommend.drift.action_chi2_p", 0.2)]);
+    let kpis = Kpis::load_for(&history, Thresholds::default(), 20, &[AU, BR]).unwrap();
+    let au = kpis.drift.iter().find(|d| d.market == AU).unwrap();
+    assert_eq!(au.ks_p, vec![Some(0.5), Some(0.003)]);
+    assert_eq!(au.mix_p, vec![Some(0.9), Some(0.2)]);
+    assert_eq!((au.latest_ks(), au.latest_mix(), au.alpha), (Some(0.003), Some(0.2), 0.01));
+    let br = kpis.drift.iter().find(|d| d.market == BR).unwrap();
+    assert_eq!((br.ks_p.clone(), br.latest_ks()), (vec![None, None], None), "BR ran no drift test");
+    let mean = kpis.metrics.iter().find(|m| m.market == AU && m.metric == "score.propensity.mean").unwrap();
+    assert_eq!(mean.values, vec![Some(0.41), None]);
+
+    let text = workbench::present::kpi::kpi_text(&kpis);
+    assert!(
+        text.contains("  foobar-au  KS (propensity) ▅▁ 0.0030 ALERT   χ² (action mix) ▇▂ 0.2000         α 0.01\n"),
+        "{text}"
+    );
+    let json = workbench::present::kpi::kpi_json(&kpis);
+    assert_eq!(json["markets"][0]["drift"]["ks_p"], serde_json::json!([0.5, 0.003]));
+    assert_eq!(json["markets"][0]["drift"]["alert"], serde_json::json!(true));
+    assert_eq!(json["markets"][0]["metrics"]["score.propensity.mean"], serde_json::json!([0.41, null]));
+}

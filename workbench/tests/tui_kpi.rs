@@ -158,3 +158,22 @@ fn kpis_while_loading() {
     let (text, _) = render(&app, 80, 20);
     assert!(text.contains("│loading…"), "{text}");
 }
+
+#[test]
+fn drift_below_alpha_is_red_with_its_p_values() {
+    let mut kpis = loaded();
+    let runs = kpis.runs.len();
+    let br = kpis.drift.iter_mut().find(|d| d.market == "foobar-br").unwrap();
+    br.ks_p = (0..runs).map(|i| Some(if i + 1 == runs { 0.002 } else { 0.6 })).collect();
+    br.mix_p = vec![Some(0.9); runs];
+    let (text, terminal) = render(&on_kpi_screen(kpis), 120, 40);
+    assert!(text.contains("model drift: lowest p; latest KS · χ²"), "{text}");
+    let row = text.lines().position(|l| l.starts_with("│foobar-br ") && l.contains("0.00 · 0.90 α 0.01")).unwrap();
+    let au = text.lines().position(|l| l.starts_with("│foobar-au ") && l.contains("no baseline yet"));
+    assert!(au.is_some(), "a market without drift tests says so:\n{text}");
+    let buffer = terminal.backend().buffer();
+    let spark_start = 1 + "foobar-br ".chars().count() as u16;
+    assert_eq!(buffer[(spark_start, row as u16)].fg, Color::Green, "p 0.6 is above α");
+    let last = spark_start + runs as u16 - 1;
+    assert_eq!(buffer[(last, row as u16)].fg, Color::Red, "the newest run's p 0.002 is below α");
+}

@@ -12,6 +12,7 @@ pub mod coverage;
 pub mod diff;
 pub mod doctor;
 pub mod help;
+pub mod kpi;
 pub mod new_market;
 pub mod options;
 pub mod parse;
@@ -28,6 +29,7 @@ pub use self::coverage::CoverageArgs;
 pub use self::diff::{DiffArgs, ExploreArgs};
 pub use self::doctor::DoctorArgs;
 pub use self::help::HelpArgs;
+pub use self::kpi::KpiArgs;
 pub use self::new_market::NewMarketArgs;
 pub use self::options::{BackendOption, RunnerOptions};
 pub use self::parse::{MarketId, backend_parser, market_parser, parse_backend, parse_date, parse_stage, stage_parser};
@@ -80,6 +82,9 @@ pub enum Command {
     /// The reviewer's one command: build, run the affected markets, test under coverage, check the thresholds and
     /// the data-quality checks, diff the outputs against the base; a verdict and a report in .workbench/reports/.
     Check(CheckArgs),
+    /// The quality KPIs per market over recent runs: checks, model drift p-values (KS on propensity,
+    /// chi-square on the action mix), recorded metrics, stage times, budget, cache, tests and coverage.
+    Kpi(KpiArgs),
     /// What works on this machine, what does not, and the command that fixes each (toolchain, Python, Docker...).
     Doctor(DoctorArgs),
     /// Create a market from an existing one in one step: its crate, registration, fixtures and goldens, then

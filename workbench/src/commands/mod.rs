@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod diff;
 pub mod doctor;
 pub mod help;
+pub mod kpi;
 pub mod new_market;
 pub mod run;
 pub mod runs;

@@ -89,6 +89,20 @@ impl History {
             .map_err(|e| self.run_sql(run_id, e))
     }
 
+    /// Every metric recorded in `run_id`, by market then name.
+    pub fn run_metrics_by_market(&self, run_id: &str) -> Result<BTreeMap<String, BTreeMap<String, f64>>> {
+        let rows: Vec<(String, String, f64)> = self
+            .connection()
+            .prepare("SELECT market, name, value FROM metrics WHERE run_id = ?1")
+            .and_then(|mut stmt| stmt.query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+            .map_err(|e| self.run_sql(run_id, e))?;
+        let mut out: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+        for (market, name, value) in rows {
+            out.entry(market).or_default().insert(name, value);
+        }
+        Ok(out)
+    }
+
     /// Deletes `market`'s metrics of every run but its newest `keep`, so the metrics table stays bounded
     /// (runs, stages and checks are kept); returns how many rows went.
     pub fn prune_metrics(&self, market: &str, keep: usize) -> Result<usize> {

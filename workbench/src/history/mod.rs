@@ -493,6 +493,8 @@ pub struct RunDetail {
     pub stages: Vec<StageRow>,
     /// Its checks, by market, stage and order.
     pub checks: Vec<CheckRow>,
+    /// What its stages measured, by market then metric name.
+    pub metrics: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
 impl RunDetail {
@@ -787,6 +789,7 @@ impl History {
             markets: self.run_markets(run_id)?,
             stages: self.run_stages(run_id)?,
             checks: self.run_checks(run_id)?,
+            metrics: self.run_metrics_by_market(run_id)?,
         };
         drop(snapshot);
         Ok(Some(detail))

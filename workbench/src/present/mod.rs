@@ -4,6 +4,7 @@
 pub mod check_report;
 pub mod coverage;
 pub mod doctor;
+pub mod kpi;
 pub mod new_market;
 pub mod output;
 pub mod report;

@@ -1,5 +1,6 @@
-//! The quality KPIs of the TUI's KPI screen (`K`), aggregated from the run history: per market the latest run's
-//! checks and their trend, per stage the computed time over runs, the latest full run against the 15-minute
+//! The quality KPIs of the TUI's KPI screen (`K`) and `wb kpi`, aggregated from the run history: per market the
+//! latest run's checks and their trend, the model drift tests' p-values and a few recorded metrics per run
+//! (propensity mean, quarantine share, offer share), per stage the computed time over runs, the latest full run against the 15-minute
 //! budget, the cache hit rate, and the latest tests and coverage against the thresholds of `workbench.toml`.
 //!
 //! [`Kpis::aggregate`] is pure (recorded runs and measurements in, figures out), so every figure is testable with
@@ -113,6 +114,53 @@ impl HitRate {
     }
 }
 
+/// The recorded metrics the KPIs trend per market.
+pub const TREND_METRICS: [&str; 3] =
+    ["score.propensity.mean", "ingest.quarantine_share", "recommend.action_share.offer"];
+
+/// A market's model drift over the window: the drift tests' p-values per run (a low p is a shift).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftKpi {
+    /// Market id.
+    pub market: String,
+    /// Per run (aligned with [`Kpis::runs`]): the KS test's p on propensity, `None` when not tested in that run.
+    pub ks_p: Vec<Option<f64>>,
+    /// Per run: the chi-square test's p on the action mix.
+    pub mix_p: Vec<Option<f64>>,
+    /// The market's α (`[quality] drift_alpha`): a p below it ALERTs.
+    pub alpha: f64,
+}
+
+impl DriftKpi {
+    /// The newest KS p-value.
+    pub fn latest_ks(&self) -> Option<f64> {
+        self.ks_p.iter().rev().find_map(|p| *p)
+    }
+
+    /// The newest chi-square p-value.
+    pub fn latest_mix(&self) -> Option<f64> {
+        self.mix_p.iter().rev().find_map(|p| *p)
+    }
+}
+
+/// A recorded metric of a market over the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricKpi {
+    /// Market id.
+    pub market: String,
+    /// Metric name.
+    pub metric: String,
+    /// Per run (aligned with [`Kpis::runs`]), `None` when the run did not record it.
+    pub values: Vec<Option<f64>>,
+}
+
+impl MetricKpi {
+    /// The newest value.
+    pub fn latest(&self) -> Option<f64> {
+        self.values.iter().rev().find_map(|v| *v)
+    }
+}
+
 /// The latest full run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FullRun {
@@ -193,6 +241,10 @@ pub struct Kpis {
     pub cache: Vec<Option<HitRate>>,
     /// The latest tests and coverage, when any were recorded.
     pub quality: Option<QualityKpi>,
+    /// Per market (same order as `markets`): the drift tests' p-values.
+    pub drift: Vec<DriftKpi>,
+    /// Per market and [`TREND_METRICS`] metric: its values.
+    pub metrics: Vec<MetricKpi>,
 }
 
 impl Kpis {
@@ -220,6 +272,26 @@ impl Kpis {
                 }
             }
         }
+        let metric = |d: &RunDetail, market: &str, name: &str| d.metrics.get(market).and_then(|m| m.get(name)).copied();
+        let drift = market_names
+            .iter()
+            .map(|market| DriftKpi {
+                market: market.clone(),
+                ks_p: window.iter().map(|d| metric(d, market, pipeline_core::metrics::KS_P)).collect(),
+                mix_p: window.iter().map(|d| metric(d, market, pipeline_core::metrics::ACTION_CHI2_P)).collect(),
+                alpha: drift_alpha(market),
+            })
+            .collect();
+        let metrics = market_names
+            .iter()
+            .flat_map(|market| {
+                TREND_METRICS.iter().map(|name| MetricKpi {
+                    market: market.clone(),
+                    metric: name.to_string(),
+                    values: window.iter().map(|d| metric(d, market, name)).collect(),
+                })
+            })
+            .collect();
         let market_kpis = market_names
             .into_iter()
             .map(|market| {
@@ -267,6 +339,8 @@ impl Kpis {
             full_trend,
             cache,
             quality: quality_kpi(quality, thresholds),
+            drift,
+            metrics,
         }
     }
 
@@ -291,6 +365,13 @@ impl Kpis {
         Ok(Self::aggregate(&details, &quality, thresholds, markets))
     }
 
+    /// Keeps only the figures of `markets` (the runs and stages stay: they are the window).
+    pub fn retain_markets(&mut self, markets: &[&str]) {
+        self.markets.retain(|m| markets.contains(&m.market.as_str()));
+        self.drift.retain(|m| markets.contains(&m.market.as_str()));
+        self.metrics.retain(|m| markets.contains(&m.market.as_str()));
+    }
+
     /// Nothing recorded yet: no run and no test or coverage measurement.
     pub fn is_empty(&self) -> bool {
         self.runs.is_empty() && self.quality.is_none()
@@ -312,6 +393,14 @@ impl Kpis {
     /// Whether the latest full run stayed within the budget (None without a full run).
     pub fn within_budget(&self) -> Option<bool> {
         self.latest_full.as_ref().map(|f| f.duration_ms <= self.budget_ms)
+    }
+}
+
+/// A market's drift α from its compiled config (the base's default for a market no longer registered).
+fn drift_alpha(market: &str) -> f64 {
+    match markets::load(market) {
+        Ok(m) => m.config().quality.drift_alpha,
+        Err(_) => pipeline_core::MarketConfig::base_quality().drift_alpha,
     }
 }
 

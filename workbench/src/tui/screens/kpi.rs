@@ -1,6 +1,7 @@
 //! The KPI screen (`K`): the quality KPIs of [`crate::services::kpi`] drawn as text sparklines (`▁▂▃▄▅▆▇█`, `·` where a
 //! run has no point), one column per run, oldest on the left. Left: per market the alerts and failures of each
-//! run (coloured by the worst check) and the latest run's counts, then per stage the computed time per run.
+//! run (coloured by the worst check) and the latest run's counts, the model drift tests' lowest p-value per run
+//! (red below the market's α) and the latest KS and chi-square p, then per stage the computed time per run.
 //! Right: the latest full run against the budget, the cache hit rate, the latest tests and line and patch
 //! coverage against the thresholds of `workbench.toml`.
 
@@ -140,6 +141,41 @@ fn runs_side(kpis: &Kpis, inner: usize) -> RunsSide {
         match market.latest() {
             Some(counts) => spans.extend(count_spans(counts)),
             None => spans.push(Span::styled("no run", dim())),
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled("model drift: lowest p; latest KS · χ²", bold()));
+    for drift in &kpis.drift {
+        let low: Vec<Option<f64>> = drift
+            .ks_p
+            .iter()
+            .zip(&drift.mix_p)
+            .map(|(a, b)| match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(*b)),
+                (a, b) => a.or(*b),
+            })
+            .collect();
+        let mut spans = vec![Span::raw(format!("{:<name_width$} ", drift.market))];
+        for point in tail(&low, points) {
+            let color = match point {
+                None => Color::DarkGray,
+                Some(p) if *p < drift.alpha => Color::Red,
+                Some(_) => Color::Green,
+            };
+            spans.push(Span::styled(sparkline_range(&[*point], 0.0, 1.0), Style::new().fg(color)));
+        }
+        spans.push(Span::raw(" ".repeat(points - tail(&low, points).len() + 1)));
+        match (drift.latest_ks(), drift.latest_mix()) {
+            (None, None) => spans.push(Span::styled("no baseline yet", dim())),
+            (ks, mix) => {
+                let p = |v: Option<f64>| {
+                    let text = v.map_or("-".into(), |v| format!("{v:.2}"));
+                    let style = if v.is_some_and(|v| v < drift.alpha) { Style::new().fg(Color::Red) } else { dim() };
+                    Span::styled(text, style)
+                };
+                spans.extend([p(ks), Span::raw(" · "), p(mix), Span::styled(format!(" α {}", drift.alpha), dim())]);
+            }
         }
         lines.push(Line::from(spans));
     }
