@@ -10,6 +10,7 @@ pub mod diff;
 pub mod doctor;
 pub mod help;
 pub mod new_market;
+pub mod outbox;
 pub mod run;
 pub mod runs;
 pub mod watch;

@@ -5,6 +5,7 @@ pub mod check_report;
 pub mod coverage;
 pub mod doctor;
 pub mod new_market;
+pub mod outbox;
 pub mod output;
 pub mod report;
 pub mod run_lines;
