@@ -164,3 +164,28 @@ fn on_localstack_the_alert_goes_through_ses() {
     assert!(text.contains("ALERT ingest / parse_errors / customers\n"), "{text}");
     assert!(text.contains("backend  localstack\n"), "{text}");
 }
+
+/// Nothing lost: when the outbox cannot be written (here `.workbench/outbox` is a file), the run still finishes
+/// with its own outcome, and the failure is in the summary and on stderr, naming the file.
+#[test]
+fn an_unwritable_outbox_is_reported_and_the_run_still_finishes() {
+    let market = "foobar-au";
+    let root = Root::with_fixtures(&[market]);
+    std::fs::create_dir_all(root.path().join(".workbench")).unwrap();
+    std::fs::write(root.path().join(".workbench/outbox"), "not a folder").unwrap();
+    let output = root.run(&["run", "--market", market, "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let lines = json_lines(&output);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["status"], "alert");
+    assert_eq!(summary["alerts"][0]["delivery"], "failed", "{summary}");
+    let outbox = root.path().join(".workbench/outbox");
+    let error = summary["alerts"][0]["error"].as_str().unwrap();
+    assert!(error.starts_with(&format!("alerts: cannot write {}: ", outbox.display())), "{error}");
+    assert!(
+        common::stderr(&output)
+            .contains(&format!("warning: alert {market}: alerts: cannot write {}", outbox.display())),
+        "{}",
+        describe(&output)
+    );
+}
