@@ -10,7 +10,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use localstack::{Backend, Email, LocalAwsError, RunningBackend, SentEmail, SesError, ensure_venv, venv_dir};
+use localstack::{Backend, LocalAwsError, RunningBackend, ensure_venv, venv_dir};
 use tokio::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
@@ -139,42 +139,12 @@ async fn a_killed_owner_leaves_no_localstack() {
     assert!(common::wait_gone(pid, Duration::from_secs(20)).await, "LocalStack (pid {pid}) outlived its killed owner");
 }
 
-/// Alerts go out through SES on LocalStack: sending needs a verified sender (an unverified one is refused with
-/// SES's own error, named), and LocalStack keeps the sent message at `/_aws/ses`, read back field by field.
+/// Alerts go out through SES on LocalStack (see [`common::exercise_ses`]).
 #[tokio::test]
 async fn localstack_sends_email_through_ses_and_keeps_it() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let Some(state) = state_with_venv().await else { return };
     let (running, _pid) = start(&state).await;
-    let endpoint = running.endpoint();
-    let email = Email {
-        from: "workbench@foobar.example".into(),
-        to: vec!["data-quality@foobar.example".into(), "oncall@foobar.example".into()],
-        subject: "[workbench] foobar-au run r1 ALERT: 3 alerts, 0 failures".into(),
-        text: "market   foobar-au\nstatus   alert ± 1σ\n".into(),
-        html: Some("<p>foobar-au</p>".into()),
-    };
-    let unverified = endpoint.send_email(&email).await.unwrap_err();
-    let SesError::Service { operation: "SendEmail", status: 400, code, message, .. } = &unverified else {
-        panic!("{unverified:?}")
-    };
-    assert_eq!(code, "MessageRejected", "{unverified}");
-    assert!(message.contains("workbench@foobar.example"), "{unverified}");
-
-    endpoint.verify_email_identity(&email.from).await.unwrap();
-    endpoint.verify_email_identity(&email.from).await.unwrap();
-    let id = endpoint.send_email(&email).await.unwrap();
-    let sent = endpoint.localstack_sent_emails().await.unwrap();
-    assert_eq!(
-        sent,
-        [SentEmail {
-            id,
-            from: email.from.clone(),
-            to: email.to.clone(),
-            subject: email.subject.clone(),
-            text: Some(email.text.clone()),
-            html: email.html.clone(),
-        }]
-    );
+    common::exercise_ses(&running.endpoint()).await;
     running.shutdown().await;
 }
