@@ -26,12 +26,13 @@ fn topic_file(name: &str) -> String {
 }
 
 /// The commands `wb --help` lists (hidden `runner` is not one of them).
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 14] = [
     "tui",
     "run",
     "aws",
     "runs",
     "show",
+    "outbox",
     "affected",
     "watch",
     "diff",
