@@ -107,7 +107,7 @@ tar --numeric-owner -C "$rootfs" -c . | docker import \
     --change 'ENV LANG=C.UTF-8' \
     --change 'ENV PYTHONUNBUFFERED=1' \
     --change 'ENV GATEWAY_LISTEN=0.0.0.0:4566' \
-    --change 'ENV SERVICES=s3' \
+    --change 'ENV SERVICES=s3,ses' \
     --change 'ENV EAGER_SERVICE_LOADING=1' \
     --change 'ENV DNS_ADDRESS=0' \
     --change 'ENV DISABLE_EVENTS=1' \

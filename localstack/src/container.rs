@@ -55,7 +55,7 @@ const PULL_TIMEOUT: Duration = Duration::from_secs(600);
 /// Seconds Docker waits after SIGTERM before SIGKILL on stop.
 const STOP_SECONDS: i32 = 10;
 
-/// LocalStack (S3 only) in a Docker container whose gateway port is published on a random
+/// LocalStack (S3 and SES) in a Docker container whose gateway port is published on a random
 /// `127.0.0.1` port.
 ///
 /// The image is, in order: the `image` argument of [`LocalStackContainer::start`],
@@ -324,14 +324,18 @@ async fn pull(docker: &Docker, image: &str) -> Result<(), DockerError> {
     Ok(())
 }
 
-/// LocalStack's settings: S3 only, loaded eagerly, no analytics, no certificate download, and
+/// LocalStack's settings: S3 and SES (alerts), loaded eagerly, no analytics, no certificate download, and
 /// the auth token passed through when set.
 fn container_env() -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> =
-        [("SERVICES", "s3"), ("EAGER_SERVICE_LOADING", "1"), ("DISABLE_EVENTS", "1"), ("SKIP_SSL_CERT_DOWNLOAD", "1")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+    let mut env: Vec<(String, String)> = [
+        ("SERVICES", "s3,ses"),
+        ("EAGER_SERVICE_LOADING", "1"),
+        ("DISABLE_EVENTS", "1"),
+        ("SKIP_SSL_CERT_DOWNLOAD", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
     if let Ok(token) = std::env::var("LOCALSTACK_AUTH_TOKEN")
         && !token.trim().is_empty()
     {

@@ -270,7 +270,7 @@ async fn regular_files(dir: &Path) -> Result<Vec<PathBuf>, LocalAwsError> {
 }
 
 /// The text of the first `<name>…</name>` element in an S3 error document, if any.
-fn xml_element(document: &str, name: &str) -> Option<String> {
+pub(crate) fn xml_element(document: &str, name: &str) -> Option<String> {
     let open = format!("<{name}>");
     let close = format!("</{name}>");
     let start = document.find(&open)? + open.len();

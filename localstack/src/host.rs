@@ -25,7 +25,7 @@ pub const STOP_GRACE: Duration = Duration::from_secs(10);
 const KEPT_LOGS: usize = 10;
 
 /// Real LocalStack (`python -m localstack.runtime.main` from `<state_dir>/localstack-venv`) on a
-/// free loopback port, S3 only.
+/// free loopback port, S3 and SES (alerts).
 ///
 /// Everything it writes stays in the state directory: its output in
 /// `<state_dir>/logs/localstack-host-<time>-<port>.log` (the last 10 kept), its file system root
@@ -107,7 +107,7 @@ impl LocalStackProcess {
             .args(["-m", "localstack.runtime.main"])
             .current_dir(&root)
             .env("GATEWAY_LISTEN", &listen)
-            .env("SERVICES", "s3")
+            .env("SERVICES", "s3,ses")
             .env("EAGER_SERVICE_LOADING", "1")
             .env("OVERRIDE_IN_DOCKER", "0")
             .env("FILESYSTEM_ROOT", root.join("fs"))

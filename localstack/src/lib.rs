@@ -17,6 +17,10 @@
 //!   variables name, probed before use.
 //!
 //! object_store retries failed requests; each retry is reported to a [`RetryLog`].
+//!
+//! The same endpoint speaks SES for alerts ([`S3Endpoint::send_email`], [`S3Endpoint::verify_email_identity`]):
+//! LocalStack (host process and container) runs `s3,ses`, and keeps what it sent at `/_aws/ses`
+//! ([`S3Endpoint::localstack_sent_emails`]).
 
 mod backend;
 mod container;
@@ -30,6 +34,7 @@ mod host;
 mod probe;
 mod python;
 mod retry;
+mod ses;
 mod venv;
 mod watchdog;
 
@@ -45,6 +50,7 @@ pub use external::ExternalS3;
 pub use host::{LocalStackProcess, START_TIMEOUT, STOP_GRACE};
 pub use python::{MIN_PYTHON, Python, PythonVersion, find_python, find_python_with};
 pub use retry::{RetryEvent, RetryLog};
+pub use ses::{Email, SentEmail, SesError};
 pub use venv::{
     LOCALSTACK_VERSION, LOCK_FILE, VENV_DIR_NAME, VENV_HASH_FILE, ensure_venv, is_current, lock_hash, venv_dir,
     venv_python,

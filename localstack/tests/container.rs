@@ -68,6 +68,7 @@ async fn container_backend_serves_s3_and_is_removed_on_shutdown() {
     assert_ne!(container_exists(&id), Some(false), "Docker does not know container {id}");
 
     common::exercise(&running.endpoint()).await;
+    common::exercise_ses(&running.endpoint()).await;
 
     let log = container.log_path().to_owned();
     running.shutdown().await;

@@ -138,3 +138,13 @@ async fn a_killed_owner_leaves_no_localstack() {
     owner.kill().await.unwrap();
     assert!(common::wait_gone(pid, Duration::from_secs(20)).await, "LocalStack (pid {pid}) outlived its killed owner");
 }
+
+/// Alerts go out through SES on LocalStack (see [`common::exercise_ses`]).
+#[tokio::test]
+async fn localstack_sends_email_through_ses_and_keeps_it() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let Some(state) = state_with_venv().await else { return };
+    let (running, _pid) = start(&state).await;
+    common::exercise_ses(&running.endpoint()).await;
+    running.shutdown().await;
+}

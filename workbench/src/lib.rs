@@ -51,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Affected(args) => commands::affected::main(&args).into(),
         Command::Runs(args) => commands::runs::runs(&args).into(),
         Command::Show(args) => commands::runs::show(&args).into(),
+        Command::Outbox(args) => commands::outbox::main(&args).into(),
         Command::Explore(args) => commands::diff::explore(&args).into(),
         Command::Coverage(args) => commands::coverage::main(&args).into(),
         Command::Doctor(args) => commands::doctor::main(&args).into(),

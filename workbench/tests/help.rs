@@ -26,12 +26,13 @@ fn topic_file(name: &str) -> String {
 }
 
 /// The commands `wb --help` lists (hidden `runner` is not one of them).
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 14] = [
     "tui",
     "run",
     "aws",
     "runs",
     "show",
+    "outbox",
     "affected",
     "watch",
     "diff",
@@ -162,7 +163,7 @@ fn an_unknown_topic_exits_2_naming_it_and_listing_commands_and_topics() {
         assert_eq!(
             stderr(&out),
             format!(
-                "error: no command or help topic '{asked}': use a command (tui, run, aws, runs, show, affected, \
+                "error: no command or help topic '{asked}': use a command (tui, run, aws, runs, show, outbox, affected, \
                  watch, diff, explore, coverage, check, doctor, new-market, completions, help) or a topic (cache-keys, backends, \
                  checks, affected-rules), e.g. wb help run\n"
             )

@@ -105,3 +105,39 @@ pub async fn exercise(endpoint: &S3Endpoint) {
     assert_eq!(again, first, "the same bytes written again keep their ETag");
     assert_eq!(e_tag(store.as_ref(), "raw/br/customers.csv").await, first, "same bytes, same ETag under another key");
 }
+
+/// The same SES checks for every LocalStack (alerts go through it): sending from an unverified sender is refused
+/// with SES's own error, named; once the sender is verified (twice: idempotent) the message is sent, and
+/// LocalStack's record of sent mail (`/_aws/ses`) holds exactly it, field by field.
+pub async fn exercise_ses(endpoint: &S3Endpoint) {
+    use localstack::{Email, SentEmail, SesError};
+    let email = Email {
+        from: "workbench@foobar.example".into(),
+        to: vec!["data-quality@foobar.example".into(), "oncall@foobar.example".into()],
+        subject: "[workbench] foobar-au run r1 ALERT: 3 alerts, 0 failures".into(),
+        text: "market   foobar-au\nstatus   alert ± 1σ\n".into(),
+        html: Some("<p>foobar-au</p>".into()),
+    };
+    let unverified = endpoint.send_email(&email).await.unwrap_err();
+    let SesError::Service { operation: "SendEmail", status: 400, code, message, .. } = &unverified else {
+        panic!("{unverified:?}")
+    };
+    assert_eq!(code, "MessageRejected", "{unverified}");
+    assert!(message.contains("workbench@foobar.example"), "{unverified}");
+
+    endpoint.verify_email_identity(&email.from).await.unwrap();
+    endpoint.verify_email_identity(&email.from).await.unwrap();
+    let id = endpoint.send_email(&email).await.unwrap();
+    let sent = endpoint.localstack_sent_emails().await.unwrap();
+    assert_eq!(
+        sent,
+        [SentEmail {
+            id,
+            from: email.from.clone(),
+            to: email.to.clone(),
+            subject: email.subject.clone(),
+            text: Some(email.text.clone()),
+            html: email.html.clone(),
+        }]
+    );
+}

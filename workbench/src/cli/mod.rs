@@ -15,6 +15,7 @@ pub mod help;
 pub mod kpi;
 pub mod new_market;
 pub mod options;
+pub mod outbox;
 pub mod parse;
 pub mod run;
 pub mod runs;
@@ -32,6 +33,7 @@ pub use self::help::HelpArgs;
 pub use self::kpi::KpiArgs;
 pub use self::new_market::NewMarketArgs;
 pub use self::options::{BackendOption, RunnerOptions};
+pub use self::outbox::{OutboxArgs, OutboxCommand, OutboxShowArgs};
 pub use self::parse::{MarketId, backend_parser, market_parser, parse_backend, parse_date, parse_stage, stage_parser};
 pub use self::run::RunArgs;
 pub use self::runs::{RunsArgs, ShowArgs};
@@ -67,6 +69,8 @@ pub enum Command {
     Runs(RunsArgs),
     /// Show one run (id, unique prefix, or `last`): its markets, stages, cache use and checks.
     Show(ShowArgs),
+    /// List the alert emails written to the outbox (runs on the embedded backend), or `show` one.
+    Outbox(OutboxArgs),
     /// Which markets and stages the changes since the base branch touch, and why.
     #[command(after_help = "The rules, file by file: wb help affected-rules")]
     Affected(AffectedArgs),

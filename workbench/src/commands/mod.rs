@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod help;
 pub mod kpi;
 pub mod new_market;
+pub mod outbox;
 pub mod run;
 pub mod runs;
 pub mod watch;

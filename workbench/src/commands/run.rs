@@ -10,7 +10,7 @@ use pipeline_core::RunStatus;
 use crate::cli::RunArgs;
 use crate::exit::ExitStatus;
 use crate::present::output::{fail, say};
-use crate::present::{report, run_lines};
+use crate::present::{outbox, report, run_lines};
 use crate::services::plan::{self, DryRunRequest, PlanProgress, PlanTarget, PlanTotals, PlannedCell};
 use crate::services::runs::{self, BackendOrigin, BackendUse, Jobs, RunOutcome, RunProgress, RunRequest, RunSummary};
 use crate::services::supervisor::{Cancel, RunnerCommand, Update};
@@ -143,6 +143,12 @@ impl Printer {
             }
             RunProgress::Cancelling if text => say("cancelling: stopping the runners"),
             RunProgress::HistoryWarning(e) => eprintln!("warning: run history not fully recorded: {e}"),
+            RunProgress::Alerts(Ok(sent)) => {
+                let (lines, warnings) = outbox::alert_lines(&sent);
+                warnings.iter().for_each(|w| eprintln!("{w}"));
+                lines.iter().filter(|_| text).for_each(|line| say(line));
+            }
+            RunProgress::Alerts(Err(e)) => eprintln!("warning: no alerts sent: {e}"),
             _ => {}
         }
     }

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod doctor;
 pub mod kpi;
 pub mod new_market;
+pub mod outbox;
 pub mod output;
 pub mod report;
 pub mod run_lines;

@@ -3,6 +3,8 @@
 //! [`crate::cli`], [`crate::commands`], [`crate::present`] or [`crate::tui`].
 
 pub mod affected;
+pub mod alert_email;
+pub mod alerts;
 pub mod aws;
 pub mod build;
 pub mod check_scope;

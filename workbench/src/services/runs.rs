@@ -18,6 +18,7 @@ use tokio::sync::{Mutex, Semaphore, mpsc};
 
 use crate::exit::ExitStatus;
 use crate::history::{History, HistoryError, NewRun, RunEnd};
+use crate::services::alerts::{self, AlertRequest, AlertSent};
 use crate::services::aws::session::{self, Choice, Session};
 use crate::services::provision::{self, ProvisionError, Provisioned};
 pub use crate::services::recorder::MarketSummary;
@@ -245,6 +246,9 @@ pub enum RunProgress {
     Cancelling,
     /// The run history could not be fully written (said once per run).
     HistoryWarning(HistoryError),
+    /// The run's alerts: one per market that alerted or failed, as delivered ([`alerts::notify`]); `Err` when they
+    /// could not be prepared (the run could not be read back).
+    Alerts(Result<Vec<AlertSent>, String>),
 }
 
 /// One market in the [`RunSummary`].
@@ -289,6 +293,13 @@ pub struct RunSummary {
     /// A run-wide error (backend lost, environment failed).
     #[serde(default)]
     pub error: Option<String>,
+    /// The alerts the run sent (one per market that alerted or failed; see [`alerts::notify`]); left out when
+    /// none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<AlertSent>,
+    /// Why the run's alerts could not be prepared, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts_error: Option<String>,
 }
 
 impl RunSummary {
@@ -309,6 +320,8 @@ impl RunSummary {
             peak_rss_bytes: crate::sys::peak_rss_bytes(),
             markets,
             error,
+            alerts: Vec::new(),
+            alerts_error: None,
         }
     }
 
@@ -495,7 +508,7 @@ pub async fn run(
     } else {
         None
     };
-    let outcome = run.finish(Some(endpoint.url.clone()), started, lost, &mut progress);
+    let mut outcome = run.finish(Some(endpoint.url.clone()), started, lost, &mut progress);
     for market in &request.markets {
         let _ = std::fs::remove_file(history_file_path(&request, market));
         let keep = markets::load(market.as_str()).map(|m| m.config().quality.retention_runs as usize);
@@ -505,6 +518,23 @@ pub async fn run(
             run.warn(e, &mut progress);
         }
     }
+    // Alerts (issue 19): one message per market run that alerted or failed, through SES or the outbox.
+    let outbox = alerts::outbox_dir(&request.workspace);
+    let alert_request = AlertRequest {
+        run_id: &request.run_id,
+        backend: backend_name,
+        endpoint: &endpoint,
+        outbox: &outbox,
+        reports_bucket: alerts::REPORTS_BUCKET,
+    };
+    match alerts::notify(&run.history, alert_request).await {
+        Ok(sent) => outcome.summary.alerts = sent,
+        Err(e) => outcome.summary.alerts_error = Some(e.to_string()),
+    }
+    progress(RunProgress::Alerts(match &outcome.summary.alerts_error {
+        Some(e) => Err(e.clone()),
+        None => Ok(outcome.summary.alerts.clone()),
+    }));
     if let Some(session) = session {
         session.shutdown().await;
     }
@@ -674,6 +704,8 @@ mod tests {
                 error: Some("boom".into()),
             }],
             error: None,
+            alerts: Vec::new(),
+            alerts_error: None,
         };
         let line = summary.to_json_line();
         assert_eq!(

@@ -11,6 +11,7 @@ use pipeline_core::events::LogLevel;
 use pipeline_core::{Event, RunStatus, Stage, StageStatus};
 
 use crate::history::{RunDetail, RunRow};
+use crate::services::alerts::{OutboxEntry, OutboxMessage};
 use crate::services::kpi::Kpis;
 use crate::services::supervisor::Update;
 use crate::tui::keys::{self, Action, Key, Screen};
@@ -19,6 +20,7 @@ use crate::tui::screens::coverage::{CoverageLoad, CoverageScreen};
 use crate::tui::screens::diff::{DiffRequest, DiffScreen};
 use crate::tui::screens::explorer::ExplorerScreen;
 pub use crate::tui::screens::matrix::{Cell, CellStatus};
+use crate::tui::screens::outbox::OutboxScreen;
 use crate::tui::screens::{Outcome, matrix, run_detail, runs};
 use markets::MarketId;
 
@@ -219,6 +221,10 @@ pub enum Msg {
     },
     /// The coverage reports, loaded and analysed (or why not).
     Coverage(Box<CoverageLoad>),
+    /// The outbox's messages, newest first (or why they could not be listed).
+    Outbox(Result<Vec<OutboxEntry>, String>),
+    /// The outbox message asked for (or why it could not be read).
+    Mail(Result<Box<OutboxMessage>, String>),
     /// The terminal's size (at start and after a resize): how many lines the screens show, to clamp scrolling.
     Resize {
         /// Columns.
@@ -261,6 +267,10 @@ pub enum Effect {
     LoadDiff(DiffRequest),
     /// Load and analyse the coverage reports of `.workbench/coverage/` (see `services::coverage::load_workspace`).
     LoadCoverage,
+    /// List the outbox (`.workbench/outbox/`).
+    LoadOutbox,
+    /// Read this outbox message (a file name in the outbox).
+    LoadMail(String),
     /// Load the duration of the last full run from the history again (a run ended: it may have been one).
     ReloadLastFullRun,
     /// Quit: cancel what runs, restore the terminal.
@@ -318,6 +328,8 @@ pub struct App {
     pub explorer: Option<ExplorerScreen>,
     /// The coverage screen's state (set by `C`).
     pub coverage: Option<CoverageScreen>,
+    /// The outbox screen's state (set by `M`).
+    pub outbox: Option<OutboxScreen>,
     /// The terminal's size, once known (see [`Msg::Resize`]).
     pub size: Option<(u16, u16)>,
     /// Requests started by watch mode, with the first save they answer.
@@ -354,6 +366,7 @@ impl App {
             diff: None,
             explorer: None,
             coverage: None,
+            outbox: None,
             size: None,
             watch_origin: HashMap::new(),
             next_id: 1,
@@ -488,6 +501,20 @@ impl App {
                 self.status_line = screen.finished(*load);
                 if self.screen == Screen::CoverageFile && screen.file.is_none() {
                     self.screen = Screen::Coverage;
+                }
+                Vec::new()
+            }
+            Msg::Outbox(entries) => {
+                self.outbox.get_or_insert_with(OutboxScreen::new).loaded(entries);
+                Vec::new()
+            }
+            Msg::Mail(message) => {
+                self.status_line = match &message {
+                    Ok(m) => format!("{}: ↑↓ PgUp PgDn scroll, Esc back to the outbox", m.entry.file),
+                    Err(e) => e.clone(),
+                };
+                if let Some(outbox) = &mut self.outbox {
+                    outbox.opened(message.map(|m| *m));
                 }
                 Vec::new()
             }
@@ -634,7 +661,14 @@ impl App {
             | Action::SwitchPane
             | Action::OpenItem
             | Action::NextUncovered
-            | Action::PrevUncovered => {}
+            | Action::PrevUncovered
+            | Action::OpenMail => {}
+            Action::OpenOutbox => {
+                // Opened afresh each time: the list is read again (runs may have written to it).
+                self.outbox = Some(OutboxScreen::new());
+                self.screen = Screen::Outbox;
+                return vec![Effect::LoadOutbox];
+            }
             Action::OpenDiff => {
                 let (market, stage) = self.selected();
                 let mut screen = DiffScreen::open(market, stage, &self.markets);
@@ -693,7 +727,8 @@ impl App {
                     | Screen::Diff
                     | Screen::Explorer
                     | Screen::Coverage
-                    | Screen::CoverageFile => Screen::Matrix,
+                    | Screen::CoverageFile
+                    | Screen::Outbox => Screen::Matrix,
                 };
             }
             Action::ToggleWatch => {
@@ -760,6 +795,16 @@ impl App {
                 let outcome = self.coverage.get_or_insert_with(CoverageScreen::new).handle(action);
                 self.outcome(outcome)
             }
+            Screen::Outbox => match self.outbox.as_mut()?.handle(action) {
+                Outcome::Request(file) => {
+                    self.status_line = format!("opening {file}…");
+                    Some(vec![Effect::LoadMail(file)])
+                }
+                Outcome::Ignored => None,
+                Outcome::Done => Some(Vec::new()),
+                Outcome::Status(status) => self.outcome(Outcome::Status(status)),
+                Outcome::Goto(screen) => self.outcome(Outcome::Goto(screen)),
+            },
         }
     }
 
@@ -1009,6 +1054,9 @@ impl App {
         }
         if self.screen == Screen::Kpi {
             effects.push(Effect::LoadKpis);
+        }
+        if self.screen == Screen::Outbox && self.outbox.as_ref().is_some_and(|o| o.open.is_none()) {
+            effects.push(Effect::LoadOutbox);
         }
         effects
     }

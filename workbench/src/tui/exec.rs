@@ -164,6 +164,22 @@ impl Executor {
                     let _ = msgs.send(msg);
                 });
             }
+            Effect::LoadOutbox => {
+                let (dir, msgs) =
+                    (crate::services::alerts::outbox_dir(&self.shared.workspace), self.shared.msgs.clone());
+                tokio::task::spawn_blocking(move || {
+                    let listed = crate::services::alerts::list_outbox(&dir).map_err(|e| e.to_string());
+                    let _ = msgs.send(Msg::Outbox(listed));
+                });
+            }
+            Effect::LoadMail(file) => {
+                let (dir, msgs) =
+                    (crate::services::alerts::outbox_dir(&self.shared.workspace), self.shared.msgs.clone());
+                tokio::task::spawn_blocking(move || {
+                    let read = crate::services::alerts::read_outbox(&dir, &file);
+                    let _ = msgs.send(Msg::Mail(read.map(Box::new).map_err(|e| e.to_string())));
+                });
+            }
             Effect::CheckStale => {
                 if self.planner.as_ref().is_none_or(|p| p.is_finished()) {
                     self.planner = Some(tokio::spawn(check_stale(Arc::clone(&self.shared))));
@@ -401,6 +417,18 @@ async fn run_request(
             drop(msgs.send(Msg::Log(log("wb", LogLevel::Warn, format!("run history: {e}")))));
         }
         RunProgress::BackendNote(note) => drop(msgs.send(Msg::Log(log("wb", LogLevel::Info, note)))),
+        RunProgress::Alerts(Ok(sent)) => {
+            let (lines, warnings) = crate::present::outbox::alert_lines(&sent);
+            for line in lines {
+                drop(msgs.send(Msg::Log(log("wb", LogLevel::Info, line))));
+            }
+            for warning in warnings {
+                drop(msgs.send(Msg::Log(log("wb", LogLevel::Warn, warning))));
+            }
+        }
+        RunProgress::Alerts(Err(e)) => {
+            drop(msgs.send(Msg::Log(log("wb", LogLevel::Warn, format!("no alerts sent: {e}")))))
+        }
         _ => {}
     };
     match runs::run(run_request(runner), backend, token, progress).await {

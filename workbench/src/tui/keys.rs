@@ -77,11 +77,15 @@ pub enum Action {
     Top,
     /// Scroll to the last line.
     Bottom,
+    /// Open the outbox: the alert emails of runs on the embedded backend.
+    OpenOutbox,
+    /// Open the selected message of the outbox.
+    OpenMail,
 }
 
 impl Action {
     /// Every action, in the order the palette lists them.
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 37] = [
         Action::RunCell,
         Action::RunMarket,
         Action::RunStage,
@@ -95,6 +99,8 @@ impl Action {
         Action::OpenDiff,
         Action::OpenExplorer,
         Action::OpenCoverage,
+        Action::OpenOutbox,
+        Action::OpenMail,
         Action::Compare,
         Action::HideColumn,
         Action::ShowColumns,
@@ -157,6 +163,8 @@ impl Action {
             Action::PrevUncovered => "jump to the previous uncovered line",
             Action::Top => "scroll to the top",
             Action::Bottom => "scroll to the end",
+            Action::OpenOutbox => "mail: the outbox of alert emails (runs on the embedded backend)",
+            Action::OpenMail => "open the selected message",
         }
     }
 }
@@ -180,11 +188,13 @@ pub enum Screen {
     Coverage,
     /// One file's source with its coverage.
     CoverageFile,
+    /// The outbox of alert emails (and one message opened).
+    Outbox,
 }
 
 impl Screen {
     /// Every screen, so checks over all of them (no key bound twice) cannot miss a new one.
-    pub const ALL: [Screen; 8] = [
+    pub const ALL: [Screen; 9] = [
         Screen::Matrix,
         Screen::Runs,
         Screen::RunDetail,
@@ -193,6 +203,7 @@ impl Screen {
         Screen::Coverage,
         Screen::CoverageFile,
         Screen::Kpi,
+        Screen::Outbox,
     ];
 
     /// The screen's title.
@@ -206,6 +217,7 @@ impl Screen {
             Screen::Explorer => "Explorer",
             Screen::Coverage => "Coverage",
             Screen::CoverageFile => "Coverage file",
+            Screen::Outbox => "Outbox",
         }
     }
 }
@@ -298,6 +310,7 @@ const LISTS: &[Screen] = &[
     Screen::Explorer,
     Screen::Coverage,
     Screen::CoverageFile,
+    Screen::Outbox,
 ];
 const RUNS: &[Screen] = &[Screen::Runs];
 const SUB: &[Screen] = &[
@@ -308,14 +321,16 @@ const SUB: &[Screen] = &[
     Screen::Coverage,
     Screen::CoverageFile,
     Screen::Kpi,
+    Screen::Outbox,
 ];
 const SIDEWAYS: &[Screen] = &[Screen::Matrix, Screen::Diff, Screen::Explorer];
 const DIFF: &[Screen] = &[Screen::Diff];
 const MATRIX_DIFF: &[Screen] = &[Screen::Matrix, Screen::Diff];
-const PAGED: &[Screen] = &[Screen::Diff, Screen::Explorer, Screen::Coverage, Screen::CoverageFile];
+const PAGED: &[Screen] = &[Screen::Diff, Screen::Explorer, Screen::Coverage, Screen::CoverageFile, Screen::Outbox];
 const EXPLORER: &[Screen] = &[Screen::Explorer];
 const COVERAGE: &[Screen] = &[Screen::Coverage];
 const COVERAGE_FILE: &[Screen] = &[Screen::CoverageFile];
+const OUTBOX: &[Screen] = &[Screen::Outbox];
 const WITH_LOG: &[Screen] = &[Screen::Matrix, Screen::Runs, Screen::RunDetail];
 
 /// Every key binding. The help overlay and the palette are generated from it.
@@ -346,6 +361,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Key::char('-')], scope: Scope::On(DIFF), action: Action::HideColumn },
     Binding { keys: &[Key::char('+'), Key::char('=')], scope: Scope::On(DIFF), action: Action::ShowColumns },
     Binding { keys: &[Key::char('C')], scope: Scope::Global, action: Action::OpenCoverage },
+    Binding { keys: &[Key::char('M')], scope: Scope::Global, action: Action::OpenOutbox },
+    Binding { keys: &[Key::plain(KeyCode::Enter)], scope: Scope::On(OUTBOX), action: Action::OpenMail },
     Binding {
         keys: &[Key::plain(KeyCode::Enter), Key::char(' ')],
         scope: Scope::On(COVERAGE),
@@ -418,5 +435,8 @@ mod tests {
         assert_eq!(action_for(Screen::RunDetail, Key::ctrl('c')), Some(Action::Quit));
         assert_eq!(keys_label(Screen::Matrix, Action::Up), "↑ k");
         assert_eq!(keys_label(Screen::Matrix, Action::Quit), "q Ctrl-c");
+        assert_eq!(action_for(Screen::Matrix, Key::char('M')), Some(Action::OpenOutbox));
+        assert_eq!(action_for(Screen::Outbox, Key::plain(KeyCode::Enter)), Some(Action::OpenMail));
+        assert_eq!(action_for(Screen::Outbox, Key::plain(KeyCode::Esc)), Some(Action::Back));
     }
 }

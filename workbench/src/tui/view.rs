@@ -54,6 +54,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Some(coverage) => coverage.draw(frame, screen),
             None => matrix.draw(frame, screen),
         },
+        Screen::Outbox => match &app.outbox {
+            Some(outbox) => outbox.draw(frame, screen),
+            None => matrix.draw(frame, screen),
+        },
     }
     if let Some(log) = log {
         draw_log(frame, log, app);

@@ -10,6 +10,7 @@ pub mod diff;
 pub mod explorer;
 pub mod kpi;
 pub mod matrix;
+pub mod outbox;
 pub mod run_detail;
 pub mod runs;
 
