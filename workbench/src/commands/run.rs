@@ -61,6 +61,7 @@ pub async fn run(invocation: Invocation) -> ExitStatus {
         runner: invocation.runner.clone(),
         jobs: args.jobs.map_or(Jobs::Default, Jobs::Limit),
         command: invocation.command_line.clone(),
+        reports: crate::present::run_report::RENDERER,
         workspace,
     };
     let backend = BackendUse::Start { aws: args.backend.aws, by: "wb run" };
@@ -143,6 +144,7 @@ impl Printer {
             }
             RunProgress::Cancelling if text => say("cancelling: stopping the runners"),
             RunProgress::HistoryWarning(e) => eprintln!("warning: run history not fully recorded: {e}"),
+            RunProgress::Warning(warning) => eprintln!("warning: {warning}"),
             _ => {}
         }
     }

@@ -25,6 +25,7 @@ pub mod metrics;
 mod outputs;
 mod plan;
 pub mod quality;
+pub mod reports;
 mod runs;
 
 pub use cells::StageState;

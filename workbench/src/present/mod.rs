@@ -8,4 +8,6 @@ pub mod new_market;
 pub mod output;
 pub mod report;
 pub mod run_lines;
+pub mod run_report;
 pub mod runs;
+pub mod svg;

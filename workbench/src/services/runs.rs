@@ -22,6 +22,7 @@ use crate::services::aws::session::{self, Choice, Session};
 use crate::services::provision::{self, ProvisionError, Provisioned};
 pub use crate::services::recorder::MarketSummary;
 use crate::services::recorder::{Applied, Recorder};
+use crate::services::reports::{self, ReportRenderer};
 use crate::services::supervisor::{CancelToken, MarketJob, RunnerCommand, Supervisor, Update};
 use crate::workspace::Workspace;
 use markets::MarketId;
@@ -75,6 +76,8 @@ pub struct RunRequest {
     pub jobs: Jobs,
     /// The command line recorded with the run (who asked for it: `wb run ...`, `wb (tui) run ...`, ...).
     pub command: String,
+    /// The HTML renderers of the run's reports (`present::run_report::RENDERER`), published after the run.
+    pub reports: ReportRenderer,
 }
 
 /// Where the run's S3 comes from.
@@ -245,6 +248,8 @@ pub enum RunProgress {
     Cancelling,
     /// The run history could not be fully written (said once per run).
     HistoryWarning(HistoryError),
+    /// Something after the run did not work (its reports were not published, …); the outcome is unchanged.
+    Warning(String),
 }
 
 /// One market in the [`RunSummary`].
@@ -289,6 +294,9 @@ pub struct RunSummary {
     /// A run-wide error (backend lost, environment failed).
     #[serde(default)]
     pub error: Option<String>,
+    /// What did not work after the run without changing its outcome (reports not published, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl RunSummary {
@@ -309,6 +317,7 @@ impl RunSummary {
             peak_rss_bytes: crate::sys::peak_rss_bytes(),
             markets,
             error,
+            warnings: Vec::new(),
         }
     }
 
@@ -495,7 +504,16 @@ pub async fn run(
     } else {
         None
     };
-    let outcome = run.finish(Some(endpoint.url.clone()), started, lost, &mut progress);
+    let mut outcome = run.finish(Some(endpoint.url.clone()), started, lost, &mut progress);
+    let reports_bucket = &request.workspace.settings().buckets.reports;
+    let published = match reports::objects(&run.history, &request.run_id, request.reports) {
+        Ok(objects) => reports::write(&endpoint, reports_bucket, objects).await.map(drop),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = published {
+        outcome.summary.warnings.push(format!("reports not published: {e}"));
+        progress(RunProgress::Warning(format!("reports not published: {e}")));
+    }
     for market in &request.markets {
         let _ = std::fs::remove_file(history_file_path(&request, market));
         let keep = markets::load(market.as_str()).map(|m| m.config().quality.retention_runs as usize);
@@ -674,6 +692,7 @@ mod tests {
                 error: Some("boom".into()),
             }],
             error: None,
+            warnings: Vec::new(),
         };
         let line = summary.to_json_line();
         assert_eq!(

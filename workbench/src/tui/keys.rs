@@ -77,11 +77,13 @@ pub enum Action {
     Top,
     /// Scroll to the last line.
     Bottom,
+    /// Open the report of the market in view (run detail): the browser on the local file, else its URL.
+    OpenReport,
 }
 
 impl Action {
     /// Every action, in the order the palette lists them.
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::RunCell,
         Action::RunMarket,
         Action::RunStage,
@@ -95,6 +97,7 @@ impl Action {
         Action::OpenDiff,
         Action::OpenExplorer,
         Action::OpenCoverage,
+        Action::OpenReport,
         Action::Compare,
         Action::HideColumn,
         Action::ShowColumns,
@@ -157,6 +160,7 @@ impl Action {
             Action::PrevUncovered => "jump to the previous uncovered line",
             Action::Top => "scroll to the top",
             Action::Bottom => "scroll to the end",
+            Action::OpenReport => "open the report of the market in view (browser on the local file, else its URL)",
         }
     }
 }
@@ -300,6 +304,7 @@ const LISTS: &[Screen] = &[
     Screen::CoverageFile,
 ];
 const RUNS: &[Screen] = &[Screen::Runs];
+const RUN_DETAIL: &[Screen] = &[Screen::RunDetail];
 const SUB: &[Screen] = &[
     Screen::Runs,
     Screen::RunDetail,
@@ -340,6 +345,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Key::char('R')], scope: Scope::Global, action: Action::OpenRuns },
     Binding { keys: &[Key::char('K')], scope: Scope::Global, action: Action::OpenKpis },
     Binding { keys: &[Key::plain(KeyCode::Enter)], scope: Scope::On(RUNS), action: Action::OpenRun },
+    Binding { keys: &[Key::char('o')], scope: Scope::On(RUN_DETAIL), action: Action::OpenReport },
     Binding { keys: &[Key::char('d')], scope: Scope::On(MATRIX_DIFF), action: Action::OpenDiff },
     Binding { keys: &[Key::char('m')], scope: Scope::On(MATRIX), action: Action::OpenExplorer },
     Binding { keys: &[Key::plain(KeyCode::Enter)], scope: Scope::On(DIFF), action: Action::Compare },
