@@ -320,3 +320,32 @@ fn wb_run_publishes_each_markets_report_and_the_index_and_wb_show_links_them() {
     let text = stdout(&root.run(&["show", "last"]));
     assert!(text.contains(&format!("  report: s3://reports/{}/{run_id}/report.html\n  file:   ", all[0])), "{text}");
 }
+
+#[test]
+fn a_report_that_cannot_be_written_is_a_warning_naming_the_object_and_the_outcome_stands() {
+    let root = Root::with_fixtures(&["foobar-au"]);
+    let bucket = root.path().join(".workbench/s3/reports");
+    // Slow stages leave time to take the reports bucket away after provisioning created it.
+    let child = root
+        .wb()
+        .args(["run", "--market", "foobar-au", "--json"])
+        .env("WB_RUNNER_STAGE_DELAY_MS", "300")
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !bucket.is_dir() {
+        assert!(std::time::Instant::now() < deadline, "provisioning never created {}", bucket.display());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::fs::remove_dir_all(&bucket).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{}", describe(&output));
+    let run_id = root.history().list_runs(1).unwrap().remove(0).run_id;
+    let warning = format!("reports not published: cannot write s3://reports/foobar-au/{run_id}/report.json: ");
+    assert!(common::stderr(&output).contains(&format!("warning: {warning}")), "{}", describe(&output));
+    let summary = common::json_lines(&output).pop().unwrap();
+    assert_eq!(summary["event"], "summary");
+    assert!(summary["warnings"][0].as_str().unwrap().starts_with(&warning), "{summary}");
+    let status = root.history().run(&run_id).unwrap().unwrap().status;
+    assert_eq!(summary["status"], status.as_str(), "the recorded outcome is the summary's");
+}

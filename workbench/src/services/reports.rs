@@ -235,7 +235,7 @@ pub enum ReportsError {
         run_id: String,
         /// Why.
         #[source]
-        source: HistoryError,
+        source: Box<HistoryError>,
     },
     /// The run is not in history.
     #[error("run {run_id} is not in the run history; nothing to report")]
@@ -250,7 +250,7 @@ pub enum ReportsError {
         bucket: String,
         /// Why.
         #[source]
-        source: LocalAwsError,
+        source: Box<LocalAwsError>,
     },
     /// An object could not be written.
     #[error("cannot write s3://{bucket}/{key}: {source}; check that the backend runs (`wb aws status`)")]
@@ -267,7 +267,7 @@ pub enum ReportsError {
 
 /// Each market's report of `run_id`, from the history (the run's detail and each market's metrics).
 pub fn build(history: &History, run_id: &str) -> Result<Vec<RunReport>, ReportsError> {
-    let err = |source| ReportsError::History { run_id: run_id.to_string(), source };
+    let err = |source| ReportsError::History { run_id: run_id.to_string(), source: Box::new(source) };
     let detail =
         history.run_detail(run_id).map_err(err)?.ok_or_else(|| ReportsError::NoRun { run_id: run_id.into() })?;
     let mut reports = Vec::with_capacity(detail.markets.len());
@@ -302,7 +302,8 @@ pub fn objects(
     render: ReportRenderer,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportsError> {
     let reports = build(history, run_id)?;
-    let index = index(history, INDEX_RUNS).map_err(|source| ReportsError::History { run_id: run_id.into(), source })?;
+    let index = index(history, INDEX_RUNS)
+        .map_err(|source| ReportsError::History { run_id: run_id.into(), source: Box::new(source) })?;
     let mut objects: Vec<(String, Vec<u8>)> = Vec::with_capacity(2 * reports.len() + 2);
     for report in &reports {
         let json = serde_json::to_vec_pretty(report).expect("reports serialise");
@@ -320,8 +321,9 @@ pub async fn write(
     bucket: &str,
     objects: Vec<(String, Vec<u8>)>,
 ) -> Result<Published, ReportsError> {
-    let store =
-        endpoint.object_store(bucket).map_err(|source| ReportsError::Client { bucket: bucket.to_string(), source })?;
+    let store = endpoint
+        .object_store(bucket)
+        .map_err(|source| ReportsError::Client { bucket: bucket.to_string(), source: Box::new(source) })?;
     let mut keys = Vec::with_capacity(objects.len());
     for (key, bytes) in objects {
         store.put(&ObjectPath::from(key.as_str()), PutPayload::from(bytes)).await.map_err(|source| {
