@@ -138,11 +138,14 @@ pub fn band_chart(band: &Band, current: f64) -> String {
             escape(&number(v))
         ));
     }
+    let earlier = match band.history.len() {
+        1 => "1 earlier run".to_string(),
+        n => format!("{n} earlier runs, oldest left"),
+    };
     svg.push_str(&format!(
-        r#"<text x="{l}" y="{b}" font-size="10">{n} earlier runs, oldest left; this run at the right</text></svg>"#,
+        r#"<text x="{l}" y="{b}" font-size="10">{earlier}; this run at the right</text></svg>"#,
         l = LEFT,
         b = c(HEIGHT - 8.0),
-        n = band.history.len()
     ));
     svg
 }
@@ -151,6 +154,7 @@ pub fn band_chart(band: &Band, current: f64) -> String {
 /// p-value and α written above.
 pub fn drift_chart(drift: &DriftDetail) -> String {
     let n = drift.labels.len().max(1);
+    let label_every = n.div_ceil(10);
     let group = (WIDTH - LEFT - RIGHT) / n as f64;
     let bar = (group * 0.35).min(28.0);
     let max = drift.current.iter().chain(&drift.baseline).copied().filter(|v| v.is_finite()).fold(0.0, f64::max);
@@ -199,12 +203,16 @@ pub fn drift_chart(drift: &DriftDetail) -> String {
                 number(value)
             ));
         }
-        svg.push_str(&format!(
-            r#"<text x="{}" y="{}" font-size="10" text-anchor="middle">{}</text>"#,
-            c(gx),
-            c(base_y + 12.0),
-            escape(label)
-        ));
+        // At most about ten labels under the axis, so a KS test's many bins stay legible (each bar's title
+        // names its label).
+        if i % label_every == 0 {
+            svg.push_str(&format!(
+                r#"<text x="{}" y="{}" font-size="10" text-anchor="middle">{}</text>"#,
+                c(gx),
+                c(base_y + 12.0),
+                escape(label)
+            ));
+        }
     }
     svg.push_str(&format!(
         r##"<text x="{r}" y="12" font-size="10" text-anchor="end"><tspan fill="#adb5bd">■ baseline {b}</tspan> <tspan fill="#4a6fa5">■ this run</tspan></text></svg>"##,
