@@ -78,6 +78,12 @@ bench-diff ROWS="1000000":
 bench-tui KEYS="250":
     cargo bench -p workbench --bench tui_latency -- {{KEYS}}
 
+# The report index over RUNS runs of every market (a temp history): the index's history query + render, its write
+# to the embedded S3, and its load (GET + headless parse), timed against the 1 s target. Built in the test profile
+# like `bench-watch` (reuses target/debug), so the figures are those of an unoptimised build: an upper bound.
+bench-reports RUNS="1000":
+    cargo test -p workbench --bench reports_index -- {{RUNS}}
+
 # From `wb new-market` to a green `cargo test -p ID` plus `wb run --market ID`, warm target, timed per step (target
 # at most 180 s). Works in a clone of HEAD under target/bench-new-market/ (the first invocation warms it, untimed).
 bench-new-market ID="foobar-nz" LIKE="foobar-au":

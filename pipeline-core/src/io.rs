@@ -25,11 +25,20 @@ pub struct Buckets {
     pub exports: String,
     /// Rejected raw rows.
     pub quarantine: String,
+    /// Per-run reports (`{market}/{run_id}/report.{json,html}`) and their index (`index.html`), written by the
+    /// control plane after a run; stages never read or write it, so it has no [`BucketKind`].
+    pub reports: String,
 }
 
 impl Default for Buckets {
     fn default() -> Self {
-        Self { raw: "raw".into(), work: "work".into(), exports: "exports".into(), quarantine: "quarantine".into() }
+        Self {
+            raw: "raw".into(),
+            work: "work".into(),
+            exports: "exports".into(),
+            quarantine: "quarantine".into(),
+            reports: "reports".into(),
+        }
     }
 }
 
@@ -44,9 +53,9 @@ impl Buckets {
         }
     }
 
-    /// All four bucket names.
-    pub fn all(&self) -> [&str; 4] {
-        [&self.raw, &self.work, &self.exports, &self.quarantine]
+    /// Every bucket name (the four stage buckets and the reports bucket): what provisioning creates.
+    pub fn all(&self) -> [&str; 5] {
+        [&self.raw, &self.work, &self.exports, &self.quarantine, &self.reports]
     }
 }
 

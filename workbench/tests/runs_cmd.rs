@@ -270,6 +270,7 @@ fn runs_and_show_print_the_history_as_text_and_json() {
             "",
             "foobar-au: fail in 2.1s, as_of 2026-11-15, 50.0 MiB peak",
             "  error: validate: 1 check failed",
+            "  report: s3://reports/foobar-au/20200101T100000000Z-fa11ed01/report.html",
             "  stage     status  time   rows  cache   key         tables",
             "  ingest    ok      850ms  60    cached  k-ingest    customers=60 orders=120",
             "  validate  fail    1.2s   2     ran     k-validate  checks=2",

@@ -33,6 +33,7 @@ async fn cancelling_the_token_stops_the_runners_and_records_the_run_as_cancelled
         runner,
         jobs: Jobs::Default,
         command: "runs_service test".into(),
+        reports: workbench::present::run_report::RENDERER,
     };
     let run_id = request.run_id.clone();
     let (cancel, token) = Cancel::new();

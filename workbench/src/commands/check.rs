@@ -241,6 +241,7 @@ impl Check {
             runner: RunnerCommand::new(self.runner_path()),
             jobs: Jobs::Default,
             command,
+            reports: crate::present::run_report::RENDERER,
         };
         let width = markets.iter().map(String::len).max().unwrap_or(0);
         let quarantine = self.workspace.settings().buckets.quarantine.clone();
@@ -254,6 +255,7 @@ impl Check {
             }
             RunProgress::BackendNote(note) => eprintln!("{note}"),
             RunProgress::HistoryWarning(e) => eprintln!("warning: run history not fully recorded: {e}"),
+            RunProgress::Warning(warning) => eprintln!("warning: {warning}"),
             _ => {}
         };
         let backend = BackendUse::Start { aws: self.args.backend.aws, by: "wb check" };

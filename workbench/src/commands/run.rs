@@ -61,6 +61,7 @@ pub async fn run(invocation: Invocation) -> ExitStatus {
         runner: invocation.runner.clone(),
         jobs: args.jobs.map_or(Jobs::Default, Jobs::Limit),
         command: invocation.command_line.clone(),
+        reports: crate::present::run_report::RENDERER,
         workspace,
     };
     let backend = BackendUse::Start { aws: args.backend.aws, by: "wb run" };
@@ -149,6 +150,7 @@ impl Printer {
                 lines.iter().filter(|_| text).for_each(|line| say(line));
             }
             RunProgress::Alerts(Err(e)) => eprintln!("warning: no alerts sent: {e}"),
+            RunProgress::Warning(warning) => eprintln!("warning: {warning}"),
             _ => {}
         }
     }

@@ -17,6 +17,7 @@ use crate::exit::ExitStatus;
 use crate::history::{CheckRow, History, HistoryError, MarketRow, RunDetail, RunRow, StageRow};
 use crate::present::report;
 use crate::present::runs::{local_time, markets_label, measured, short_commit};
+use crate::services::reports::{self, ReportLink};
 use crate::workspace::{Workspace, WorkspaceError};
 
 /// What `wb runs` prints for an empty history.
@@ -55,7 +56,8 @@ pub fn show(args: &ShowArgs) -> ExitStatus {
         let history = open_existing(&workspace)?.ok_or_else(not_found)?;
         let run_id = history.resolve_run_id(&args.run_id)?.ok_or_else(not_found)?;
         let detail = history.run_detail(&run_id)?.ok_or_else(not_found)?;
-        Ok(if args.json { json_line(&show_json(&detail)) } else { show_text(&detail, &Local) })
+        let links = reports::links(&detail, &workspace.settings().buckets.reports, &workspace.s3_dir());
+        Ok(if args.json { json_line(&show_json(&detail, &links)) } else { show_text(&detail, &links, &Local) })
     })();
     finish(result)
 }
@@ -153,16 +155,18 @@ pub fn run_json(run: &RunRow) -> Value {
 }
 
 /// `wb show --json`: [`run_json`] with `markets` replaced by the markets' objects (`market`, `status`, `as_of`,
-/// `error`, `duration_ms`, `peak_rss_bytes`), each with its `stages` (`stage`, `status`, `duration_ms`, `rows`,
-/// `bytes`, `cache_hit`, `cache_key`, `produced_by`, `error`, `tables`), each with its `checks` (`name`,
-/// `subject`, `rule`, `status`, `measured`, `message`).
-pub fn show_json(detail: &RunDetail) -> Value {
+/// `error`, `duration_ms`, `peak_rss_bytes`, `report`: the report's `url` and, on the embedded backend, its local
+/// `path`, or null), each with its `stages` (`stage`, `status`, `duration_ms`, `rows`, `bytes`, `cache_hit`,
+/// `cache_key`, `produced_by`, `error`, `tables`), each with its `checks` (`name`, `subject`, `rule`, `status`,
+/// `measured`, `message`).
+pub fn show_json(detail: &RunDetail, links: &[ReportLink]) -> Value {
     let mut run = run_json(&detail.run);
     let markets: Vec<Value> = detail
         .markets
         .iter()
         .map(|m| {
             let stages: Vec<Value> = detail.stages_of(&m.market).map(|s| stage_json(detail, s)).collect();
+            let report = links.iter().find(|l| l.market == m.market).map(|l| json!({"url": l.url, "path": l.path}));
             json!({
                 "market": m.market,
                 "status": m.status.as_str(),
@@ -170,6 +174,7 @@ pub fn show_json(detail: &RunDetail) -> Value {
                 "error": m.error,
                 "duration_ms": m.duration_ms,
                 "peak_rss_bytes": m.peak_rss_bytes,
+                "report": report,
                 "stages": stages,
             })
         })
@@ -208,10 +213,10 @@ fn stage_json(detail: &RunDetail, stage: &StageRow) -> Value {
 }
 
 /// `wb show`: the run's header (id, command, started and finished in `tz`, commit, backend and endpoint,
-/// status, duration, peak memory, feedback time, error), then per market its status, duration, as_of and error,
-/// a table of its stages (status, duration, rows, `cached` or `ran`, cache key, rows per table) and a table of
+/// status, duration, peak memory, feedback time, error), then per market its status, duration, as_of, error and
+/// report (its S3 URL, and on the embedded backend the local file), a table of its stages (status, duration, rows, `cached` or `ran`, cache key, rows per table) and a table of
 /// its checks (stage, check name and subject, level, measured value, message).
-pub fn show_text<Tz: TimeZone>(detail: &RunDetail, tz: &Tz) -> String
+pub fn show_text<Tz: TimeZone>(detail: &RunDetail, links: &[ReportLink], tz: &Tz) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
@@ -243,12 +248,12 @@ where
     }
     for market in &detail.markets {
         out.push('\n');
-        out.push_str(&market_text(detail, market));
+        out.push_str(&market_text(detail, market, links.iter().find(|l| l.market == market.market)));
     }
     out
 }
 
-fn market_text(detail: &RunDetail, market: &MarketRow) -> String {
+fn market_text(detail: &RunDetail, market: &MarketRow, link: Option<&ReportLink>) -> String {
     let mut line = format!("{}: {}", market.market, market.status);
     if let Some(ms) = market.duration_ms {
         line.push_str(&format!(" in {}", report::duration(ms)));
@@ -262,6 +267,12 @@ fn market_text(detail: &RunDetail, market: &MarketRow) -> String {
     let mut out = format!("{line}\n");
     if let Some(error) = &market.error {
         out.push_str(&format!("  error: {}\n", indent_lines(error, "         ")));
+    }
+    if let Some(link) = link {
+        out.push_str(&format!("  report: {}\n", link.url));
+        if let Some(path) = &link.path {
+            out.push_str(&format!("  file:   {}\n", path.display()));
+        }
     }
     let stages: Vec<&StageRow> = detail.stages_of(&market.market).collect();
     if stages.is_empty() {

@@ -372,6 +372,7 @@ async fn run(context: &Context, markets: &[String], stage: Option<Stage>, cancel
         runner: RunnerCommand::new(&context.runner),
         jobs: Jobs::Default,
         command,
+        reports: crate::present::run_report::RENDERER,
     };
     let width = markets.iter().map(|m| m.as_str().len()).max().unwrap_or(0);
     let run_id = request.run_id.clone();
@@ -390,6 +391,7 @@ async fn run(context: &Context, markets: &[String], stage: Option<Stage>, cancel
         }
         RunProgress::BackendNote(note) => eprintln!("{note}"),
         RunProgress::HistoryWarning(e) => eprintln!("warning: run history not fully recorded: {e}"),
+        RunProgress::Warning(warning) => eprintln!("warning: {warning}"),
         _ => {}
     };
     let backend = BackendUse::Start { aws: context.aws, by: "wb watch" };

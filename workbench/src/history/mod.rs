@@ -14,7 +14,8 @@
 //! one module per concern: [`History::last_full_run`] and the one full-run rule [`RunRow::is_full`] (`runs`),
 //! [`History::latest_stage_states`] for the TUI's grid (`cells`), [`History::latest_output`] and
 //! [`History::run_output`] for diffs (`outputs`), [`History::last_stage_keys`] and
-//! [`History::computed_durations`] for `wb run --dry-run` (`plan`), and the tests and coverage ([`quality`]).
+//! [`History::computed_durations`] for `wb run --dry-run` (`plan`), the tests and coverage ([`quality`]), and
+//! [`History::report_index`] for the report index published to S3 ([`reports`]).
 //!
 //! This module is the only place that knows SQL: the connection is private to it, and statuses are typed
 //! ([`Status`] for runs and markets, [`StageStatus`] for stages, [`Level`] for checks), stored as their
@@ -25,6 +26,7 @@ pub mod metrics;
 mod outputs;
 mod plan;
 pub mod quality;
+pub mod reports;
 mod runs;
 
 pub use cells::StageState;

@@ -10,4 +10,6 @@ pub mod outbox;
 pub mod output;
 pub mod report;
 pub mod run_lines;
+pub mod run_report;
 pub mod runs;
+pub mod svg;

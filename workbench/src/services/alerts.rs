@@ -25,9 +25,6 @@ use crate::history::{History, HistoryError};
 use crate::services::alert_email::{self, AlertEmail};
 use crate::workspace::Workspace;
 
-/// The bucket the run reports are published to (`s3://reports/{market}/{run_id}/report.html`).
-pub const REPORTS_BUCKET: &str = "reports";
-
 /// The header naming the market of an outbox message.
 pub const MARKET_HEADER: &str = "X-Workbench-Market";
 /// The header naming the run of an outbox message.

@@ -16,6 +16,7 @@ pub mod new_market;
 pub mod plan;
 pub mod provision;
 pub mod recorder;
+pub mod reports;
 pub mod revision;
 pub mod runs;
 pub mod supervisor;

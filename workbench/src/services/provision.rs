@@ -1,4 +1,4 @@
-//! Provisioning, the same for every backend: create the four buckets and load each selected market's fixture
+//! Provisioning, the same for every backend: create the buckets (the four stage buckets and `reports`) and load each selected market's fixture
 //! files into `raw` at `{market}/{file}`, so `raw/{market}/` mirrors the fixture folder.
 //!
 //! A file whose MD5 equals the object's ETag is not uploaded again (the embedded S3's ETags, like S3's for

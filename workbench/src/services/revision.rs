@@ -150,6 +150,7 @@ pub fn revision_buckets(main: &Buckets, rev: &Revision) -> Buckets {
         work: main.work.clone(),
         exports: own(&main.exports),
         quarantine: own(&main.quarantine),
+        reports: own(&main.reports),
     }
 }
 

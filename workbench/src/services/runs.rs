@@ -23,6 +23,7 @@ use crate::services::aws::session::{self, Choice, Session};
 use crate::services::provision::{self, ProvisionError, Provisioned};
 pub use crate::services::recorder::MarketSummary;
 use crate::services::recorder::{Applied, Recorder};
+use crate::services::reports::{self, ReportRenderer};
 use crate::services::supervisor::{CancelToken, MarketJob, RunnerCommand, Supervisor, Update};
 use crate::workspace::Workspace;
 use markets::MarketId;
@@ -76,6 +77,8 @@ pub struct RunRequest {
     pub jobs: Jobs,
     /// The command line recorded with the run (who asked for it: `wb run ...`, `wb (tui) run ...`, ...).
     pub command: String,
+    /// The HTML renderers of the run's reports (`present::run_report::RENDERER`), published after the run.
+    pub reports: ReportRenderer,
 }
 
 /// Where the run's S3 comes from.
@@ -249,6 +252,8 @@ pub enum RunProgress {
     /// The run's alerts: one per market that alerted or failed, as delivered ([`alerts::notify`]); `Err` when they
     /// could not be prepared (the run could not be read back).
     Alerts(Result<Vec<AlertSent>, String>),
+    /// Something after the run did not work (its reports were not published, …); the outcome is unchanged.
+    Warning(String),
 }
 
 /// One market in the [`RunSummary`].
@@ -300,6 +305,9 @@ pub struct RunSummary {
     /// Why the run's alerts could not be prepared, if so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerts_error: Option<String>,
+    /// What did not work after the run without changing its outcome (reports not published, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl RunSummary {
@@ -322,6 +330,7 @@ impl RunSummary {
             error,
             alerts: Vec::new(),
             alerts_error: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -509,6 +518,15 @@ pub async fn run(
         None
     };
     let mut outcome = run.finish(Some(endpoint.url.clone()), started, lost, &mut progress);
+    let reports_bucket = &request.workspace.settings().buckets.reports;
+    let published = match reports::objects(&run.history, &request.run_id, request.reports) {
+        Ok(objects) => reports::write(&endpoint, reports_bucket, objects).await.map(drop),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = published {
+        outcome.summary.warnings.push(format!("reports not published: {e}"));
+        progress(RunProgress::Warning(format!("reports not published: {e}")));
+    }
     for market in &request.markets {
         let _ = std::fs::remove_file(history_file_path(&request, market));
         let keep = markets::load(market.as_str()).map(|m| m.config().quality.retention_runs as usize);
@@ -525,7 +543,7 @@ pub async fn run(
         backend: backend_name,
         endpoint: &endpoint,
         outbox: &outbox,
-        reports_bucket: alerts::REPORTS_BUCKET,
+        reports_bucket,
     };
     match alerts::notify(&run.history, alert_request).await {
         Ok(sent) => outcome.summary.alerts = sent,
@@ -706,6 +724,7 @@ mod tests {
             error: None,
             alerts: Vec::new(),
             alerts_error: None,
+            warnings: Vec::new(),
         };
         let line = summary.to_json_line();
         assert_eq!(

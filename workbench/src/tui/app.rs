@@ -4,6 +4,7 @@
 //! feeding messages and reading the state.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -13,6 +14,7 @@ use pipeline_core::{Event, RunStatus, Stage, StageStatus};
 use crate::history::{RunDetail, RunRow};
 use crate::services::alerts::{OutboxEntry, OutboxMessage};
 use crate::services::kpi::Kpis;
+use crate::services::reports::ReportLink;
 use crate::services::supervisor::Update;
 use crate::tui::keys::{self, Action, Key, Screen};
 use crate::tui::palette;
@@ -21,6 +23,7 @@ use crate::tui::screens::diff::{DiffRequest, DiffScreen};
 use crate::tui::screens::explorer::ExplorerScreen;
 pub use crate::tui::screens::matrix::{Cell, CellStatus};
 use crate::tui::screens::outbox::OutboxScreen;
+use crate::tui::screens::run_detail::RunDetailView;
 use crate::tui::screens::{Outcome, matrix, run_detail, runs};
 use markets::MarketId;
 
@@ -206,6 +209,13 @@ pub enum Msg {
     Runs(Vec<RunRow>),
     /// One run's details.
     Detail(Box<RunDetail>),
+    /// The report links of the run `run_id` (sent after its [`Msg::Detail`]).
+    ReportLinks {
+        /// The run.
+        run_id: String,
+        /// One per market that has a report.
+        links: Vec<ReportLink>,
+    },
     /// The quality KPIs aggregated from the history (the KPI screen).
     Kpis(Box<Kpis>),
     /// A line for the log from the shell itself.
@@ -250,6 +260,8 @@ pub enum Effect {
     LoadRuns,
     /// Load one run's details.
     LoadRun(String),
+    /// Open a report file in the browser (`$BROWSER`, else `xdg-open`).
+    OpenReport(PathBuf),
     /// Aggregate the quality KPIs of the recent runs (the KPI screen).
     LoadKpis,
     /// Plan every market (cache hit or miss per stage) to find the stale cells.
@@ -310,6 +322,8 @@ pub struct App {
     pub detail: Option<RunDetail>,
     /// Detail screen scroll.
     pub detail_scroll: usize,
+    /// The report links of the run on the detail screen.
+    pub detail_reports: Vec<ReportLink>,
     /// The KPI screen's figures (set once loaded; kept while a reload runs).
     pub kpis: Option<Kpis>,
     /// A message for the status line.
@@ -357,6 +371,7 @@ impl App {
             runs_cursor: 0,
             detail: None,
             detail_scroll: 0,
+            detail_reports: Vec::new(),
             kpis: None,
             status_line: "? for help, : for every action".to_string(),
             tick: 0,
@@ -485,6 +500,13 @@ impl App {
             Msg::Detail(detail) => {
                 self.detail = Some(*detail);
                 self.detail_scroll = 0;
+                self.detail_reports.clear();
+                Vec::new()
+            }
+            Msg::ReportLinks { run_id, links } => {
+                if self.detail.as_ref().is_some_and(|d| d.run.run_id == run_id) {
+                    self.detail_reports = links;
+                }
                 Vec::new()
             }
             Msg::Kpis(kpis) => {
@@ -662,7 +684,8 @@ impl App {
             | Action::OpenItem
             | Action::NextUncovered
             | Action::PrevUncovered
-            | Action::OpenMail => {}
+            | Action::OpenMail
+            | Action::OpenReport => {}
             Action::OpenOutbox => {
                 // Opened afresh each time: the list is read again (runs may have written to it).
                 self.outbox = Some(OutboxScreen::new());
@@ -773,8 +796,23 @@ impl App {
                 Outcome::Goto(screen) => self.outcome(Outcome::Goto(screen)),
             },
             Screen::RunDetail => {
-                let outcome = run_detail::handle(&mut self.detail_scroll, action);
-                self.outcome(outcome)
+                let view = RunDetailView { detail: self.detail.as_ref(), reports: &self.detail_reports, scroll: 0 };
+                match run_detail::handle(&mut self.detail_scroll, view, action) {
+                    Outcome::Request(link) => match link.path {
+                        Some(path) => {
+                            self.status_line = format!("opening the report of {}: {}", link.market, path.display());
+                            Some(vec![Effect::OpenReport(path)])
+                        }
+                        None => {
+                            self.status_line = format!("report of {}: {}", link.market, link.url);
+                            Some(Vec::new())
+                        }
+                    },
+                    Outcome::Ignored => None,
+                    Outcome::Done => Some(Vec::new()),
+                    Outcome::Status(status) => self.outcome(Outcome::Status(status)),
+                    Outcome::Goto(screen) => self.outcome(Outcome::Goto(screen)),
+                }
             }
             Screen::Kpi => None,
             Screen::Diff => match self.diff.as_mut()?.handle(action) {

@@ -18,6 +18,7 @@ use crate::history::RunDetail;
 use crate::services::aws::session::{self, Session};
 use crate::services::build::{Builder, RunnerSource};
 use crate::services::kpi::Kpis;
+use crate::services::reports;
 use crate::services::runs::{self, BackendUse, Jobs, RunProgress, RunRequest};
 use crate::services::supervisor::{Cancel, RunnerCommand};
 use crate::tui::app::{CellHistory, CellStatus, Effect, Header, LogLine, Msg, Request};
@@ -142,13 +143,27 @@ impl Executor {
             }
             Effect::LoadRun(run_id) => {
                 let (path, msgs) = (self.shared.workspace.history_path(), self.shared.msgs.clone());
+                let ws = &self.shared.workspace;
+                let (bucket, s3_dir) = (ws.settings().buckets.reports.clone(), ws.s3_dir());
                 tokio::task::spawn_blocking(move || {
                     let msg = match load_detail(&path, &run_id) {
-                        Ok(Some(detail)) => Msg::Detail(Box::new(detail)),
+                        Ok(Some(detail)) => {
+                            let links = reports::links(&detail, &bucket, &s3_dir);
+                            let _ = msgs.send(Msg::Detail(Box::new(detail)));
+                            Msg::ReportLinks { run_id, links }
+                        }
                         Ok(None) => Msg::Log(log("wb", LogLevel::Error, format!("no run {run_id} in history"))),
                         Err(e) => Msg::Log(log("wb", LogLevel::Error, format!("run history: {e}"))),
                     };
                     let _ = msgs.send(msg);
+                });
+            }
+            Effect::OpenReport(path) => {
+                let msgs = self.shared.msgs.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(message) = open_in_browser(&path) {
+                        let _ = msgs.send(Msg::Log(log("wb", LogLevel::Warn, message)));
+                    }
                 });
             }
             Effect::LoadKpis => {
@@ -384,6 +399,7 @@ async fn run_request(
         runner,
         jobs: Jobs::Shared(Arc::clone(&shared.slots)),
         command: command_line(&request),
+        reports: crate::present::run_report::RENDERER,
     };
     let runner = match built {
         Ok(path) => RunnerCommand::new(path),
@@ -429,6 +445,7 @@ async fn run_request(
         RunProgress::Alerts(Err(e)) => {
             drop(msgs.send(Msg::Log(log("wb", LogLevel::Warn, format!("no alerts sent: {e}")))))
         }
+        RunProgress::Warning(warning) => drop(msgs.send(Msg::Log(log("wb", LogLevel::Warn, warning)))),
         _ => {}
     };
     match runs::run(run_request(runner), backend, token, progress).await {
@@ -512,4 +529,26 @@ fn load_cells(path: &std::path::Path) -> Result<(Vec<CellHistory>, Option<u64>),
 
 fn load_detail(path: &std::path::Path, run_id: &str) -> Result<Option<RunDetail>, crate::history::HistoryError> {
     History::open(path)?.run_detail(run_id)
+}
+
+/// Opens `path` with `$BROWSER` (when set), else `xdg-open`, without waiting for it; the error names the file
+/// and the program.
+fn open_in_browser(path: &std::path::Path) -> Result<(), String> {
+    if !path.is_file() {
+        return Err(format!("report {} does not exist: the run's reports were not published", path.display()));
+    }
+    let program = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty()).unwrap_or_else(|| "xdg-open".into());
+    let child = std::process::Command::new(&program)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {program} to open {}: {e}; set $BROWSER", path.display()))?;
+    // Reaped on its own thread so the browser can outlive this call without becoming a zombie.
+    std::thread::spawn(move || {
+        let mut child = child;
+        let _ = child.wait();
+    });
+    Ok(())
 }

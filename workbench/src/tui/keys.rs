@@ -81,11 +81,13 @@ pub enum Action {
     OpenOutbox,
     /// Open the selected message of the outbox.
     OpenMail,
+    /// Open the report of the market in view (run detail): the browser on the local file, else its URL.
+    OpenReport,
 }
 
 impl Action {
     /// Every action, in the order the palette lists them.
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 38] = [
         Action::RunCell,
         Action::RunMarket,
         Action::RunStage,
@@ -101,6 +103,7 @@ impl Action {
         Action::OpenCoverage,
         Action::OpenOutbox,
         Action::OpenMail,
+        Action::OpenReport,
         Action::Compare,
         Action::HideColumn,
         Action::ShowColumns,
@@ -165,6 +168,7 @@ impl Action {
             Action::Bottom => "scroll to the end",
             Action::OpenOutbox => "mail: the outbox of alert emails (runs on the embedded backend)",
             Action::OpenMail => "open the selected message",
+            Action::OpenReport => "open the report of the market in view (browser on the local file, else its URL)",
         }
     }
 }
@@ -313,6 +317,7 @@ const LISTS: &[Screen] = &[
     Screen::Outbox,
 ];
 const RUNS: &[Screen] = &[Screen::Runs];
+const RUN_DETAIL: &[Screen] = &[Screen::RunDetail];
 const SUB: &[Screen] = &[
     Screen::Runs,
     Screen::RunDetail,
@@ -355,6 +360,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Key::char('R')], scope: Scope::Global, action: Action::OpenRuns },
     Binding { keys: &[Key::char('K')], scope: Scope::Global, action: Action::OpenKpis },
     Binding { keys: &[Key::plain(KeyCode::Enter)], scope: Scope::On(RUNS), action: Action::OpenRun },
+    Binding { keys: &[Key::char('o')], scope: Scope::On(RUN_DETAIL), action: Action::OpenReport },
     Binding { keys: &[Key::char('d')], scope: Scope::On(MATRIX_DIFF), action: Action::OpenDiff },
     Binding { keys: &[Key::char('m')], scope: Scope::On(MATRIX), action: Action::OpenExplorer },
     Binding { keys: &[Key::plain(KeyCode::Enter)], scope: Scope::On(DIFF), action: Action::Compare },

@@ -39,7 +39,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             RunsView { runs: &app.runs, cursor: app.runs_cursor, markets: &app.markets }.draw(frame, screen)
         }
         Screen::RunDetail => {
-            RunDetailView { detail: app.detail.as_ref(), scroll: app.detail_scroll }.draw(frame, screen);
+            RunDetailView { detail: app.detail.as_ref(), reports: &app.detail_reports, scroll: app.detail_scroll }
+                .draw(frame, screen);
         }
         Screen::Kpi => KpiView { kpis: app.kpis.as_ref() }.draw(frame, screen),
         Screen::Diff => match &app.diff {
