@@ -4,6 +4,9 @@
 //! It runs `wb run` three times and prints the figures: a first run (loads the fixtures into S3 and computes),
 //! a `--no-cache` run (every stage computed; the figure the 20 s target is about), and an unchanged re-run (every
 //! stage from cache; the 2 s target), with per-stage durations and the peak memory of the runner and of `wb`.
+//! Then it measures what the history and drift checks cost (issue 19, target at most 5 %): `PAIRS` more
+//! `--no-cache` runs with the checks and as many without (`WB_NO_HISTORY_CHECKS`), interleaved so drift in the
+//! machine's speed hits both alike, and prints both medians and the overhead.
 //!
 //! Usage: `cargo bench -p workbench --bench pipeline -- [--fixtures DIR] [--market ID]`.
 
@@ -16,6 +19,10 @@ use serde_json::Value;
 const FULL_TARGET: Duration = Duration::from_secs(20);
 const CACHED_TARGET: Duration = Duration::from_secs(2);
 const MEMORY_TARGET: u64 = 4 << 30;
+/// What the history and drift checks may add to a full run.
+const QUALITY_OVERHEAD_TARGET: f64 = 0.05;
+/// Interleaved pairs of full runs with and without those checks.
+const PAIRS: usize = 3;
 
 struct Measured {
     wall: Duration,
@@ -66,9 +73,23 @@ fn main() {
     let cached = run(scratch.path(), &fixtures, &market, &[]);
     report("unchanged re-run (all stages cached)", &cached);
 
+    // The history and drift checks: the runs above gave the market history and a drift baseline.
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..PAIRS {
+        with.push(run(scratch.path(), &fixtures, &market, &["--no-cache"]).wall.as_secs_f64());
+        without.push(run_with_env(scratch.path(), &fixtures, &market, &["--no-cache"], true).wall.as_secs_f64());
+    }
+    let (with, without) = (median(&mut with), median(&mut without));
+    let overhead = with / without - 1.0;
+    println!("\nhistory and drift checks, {PAIRS} interleaved pairs of --no-cache runs (median wall time):");
+    println!("  with the checks     {with:>7.2} s");
+    println!("  without (WB_NO_HISTORY_CHECKS=1) {without:>7.2} s");
+    println!("  overhead            {:>+7.1} %", overhead * 100.0);
+
     println!();
     verdict("full run wall time", full.wall.as_secs_f64(), FULL_TARGET.as_secs_f64(), "s");
     verdict("cached re-run wall time", cached.wall.as_secs_f64(), CACHED_TARGET.as_secs_f64(), "s");
+    verdict("history + drift checks overhead", overhead * 100.0, QUALITY_OVERHEAD_TARGET * 100.0, "%");
     let peak = first.runner_rss.max(full.runner_rss).max(first.wb_rss).max(full.wb_rss);
     verdict(
         "peak memory (largest process)",
@@ -82,9 +103,22 @@ fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn run(root: &Path, fixtures: &Path, market: &str, extra: &[&str]) -> Measured {
+    run_with_env(root, fixtures, market, extra, false)
+}
+
+fn run_with_env(root: &Path, fixtures: &Path, market: &str, extra: &[&str], no_history_checks: bool) -> Measured {
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_wb"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wb"));
+    if no_history_checks {
+        command.env("WB_NO_HISTORY_CHECKS", "1");
+    }
+    let output = command
         .current_dir(root)
         .args(["run", "--market", market, "--json", "--fixtures"])
         .arg(fixtures)

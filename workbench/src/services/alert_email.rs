@@ -208,6 +208,7 @@ mod tests {
             markets,
             stages,
             checks,
+            metrics: Default::default(),
         }
     }
 

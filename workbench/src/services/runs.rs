@@ -463,11 +463,15 @@ pub async fn run(
             run.warn(e, &mut progress);
             None
         });
-        let history_file = match write_run_history(&run.history, &request, market) {
-            Ok(file) => Some(file),
-            Err(e) => {
-                run.warn(e, &mut progress);
-                None
+        let history_file = if std::env::var_os(ENV_NO_HISTORY_CHECKS).is_some() {
+            None
+        } else {
+            match write_run_history(&run.history, &request, market) {
+                Ok(file) => Some(file),
+                Err(e) => {
+                    run.warn(e, &mut progress);
+                    None
+                }
             }
         };
         jobs.push(MarketJob {
@@ -558,6 +562,10 @@ pub async fn run(
     }
     Ok(outcome)
 }
+
+/// Set (to anything) to leave the history and drift checks out of a run: the runners get no run history. What
+/// `just bench` compares a full run against to measure what those checks cost.
+pub const ENV_NO_HISTORY_CHECKS: &str = "WB_NO_HISTORY_CHECKS";
 
 /// Where a market's run history file for its runner goes: `.workbench/tmp/{run_id}-{market}.history.json`.
 fn history_file_path(request: &RunRequest, market: &MarketId) -> std::path::PathBuf {
