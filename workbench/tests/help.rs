@@ -164,7 +164,7 @@ fn an_unknown_topic_exits_2_naming_it_and_listing_commands_and_topics() {
             stderr(&out),
             format!(
                 "error: no command or help topic '{asked}': use a command (tui, run, aws, runs, show, outbox, affected, \
-                 watch, diff, explore, coverage, check, doctor, new-market, completions, help) or a topic (cache-keys, backends, \
+                 watch, diff, explore, coverage, check, kpi, doctor, new-market, completions, help) or a topic (cache-keys, backends, \
                  checks, affected-rules), e.g. wb help run\n"
             )
         );

@@ -308,7 +308,13 @@ fn runner_starts_the_given_runner_program_per_market_and_a_missing_one_is_named(
     let lines = json_lines(&output);
     assert_eq!(events(&lines, "stage_finished").len(), 6);
     let run_id = events(&lines, "run_started")[0]["run_id"].as_str().unwrap().to_string();
-    assert_eq!(std::fs::read_to_string(&calls).unwrap(), format!("runner --market foobar-au --run-id {run_id}\n"));
+    // The runner gets the market's run history for the history and drift checks in a file, removed after the run.
+    let history = root.path().join(format!(".workbench/tmp/{run_id}-foobar-au.history.json"));
+    assert_eq!(
+        std::fs::read_to_string(&calls).unwrap(),
+        format!("runner --market foobar-au --run-id {run_id} --history {}\n", history.display())
+    );
+    assert!(!history.exists(), "{} is removed after the run", history.display());
 
     let missing = dir.path().join("wb-runner");
     let output = root.run(&["run", "--market", "foobar-au", "--runner", missing.to_str().unwrap()]);

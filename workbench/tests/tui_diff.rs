@@ -316,8 +316,9 @@ fn the_explorer_scrolls_to_the_last_model_weight_and_no_further() {
     assert!(text.contains("│Hooks (2 overridden)"), "{text}");
     assert!(!text.contains("w_click"), "foobar-br's weights do not fit at 110×48:\n{text}");
     assert!(text.contains("↑↓ PgUp PgDn Home End scroll · ←→ compare · Esc back"), "{text}");
-    // foobar-br's profile is over two pages (its 17 renamed columns are settings); PgDn stops at the bottom.
-    for _ in 0..3 {
+    // foobar-br's profile is over three pages (its 17 renamed columns are settings, and the [quality] and [alerts]
+    // keys); PgDn stops at the bottom.
+    for _ in 0..4 {
         app.handle(key(KeyCode::PageDown));
     }
     let (text, _) = render(&app, WIDTH, 48);

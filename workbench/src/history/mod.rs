@@ -1141,7 +1141,7 @@ mod tests {
         let path = dir.path().join("h.sqlite");
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         let err = History::open(&path).unwrap_err().to_string();
-        assert!(err.contains("schema version 99, newer than this wb knows (3); update wb"), "{err}");
+        assert!(err.contains("schema version 99, newer than this wb knows (4); update wb"), "{err}");
     }
 
     #[test]
@@ -1152,7 +1152,7 @@ mod tests {
         let history = History::open(&path).unwrap();
         let version: i64 = history.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
-        assert_eq!(version, 3);
+        assert_eq!(version, 4);
         let mode: String = history.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
     }
